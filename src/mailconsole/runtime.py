@@ -1,0 +1,55 @@
+"""Everything a running mailconsole process shares: settings, database, secrets, clock.
+
+The console, the relay, the HTTP API and the engine all take a Runtime, so a test can build
+one on a temporary SQLite file with a controlled clock and exercise the real services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from mailconsole.clock import Clock, SystemClock
+from mailconsole.settings import Settings
+from mailconsole.store.bootstrap import ensure_defaults
+from mailconsole.store.db import create_engine, session_factory
+from mailconsole.store.migrate import upgrade
+from mailconsole.store.secrets import SecretBox
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    secrets: SecretBox
+    clock: Clock
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+    ) -> AsyncIterator[Runtime]:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            if migrate:
+                await upgrade(engine)
+            runtime = cls(
+                settings=settings,
+                engine=engine,
+                sessions=session_factory(engine),
+                secrets=SecretBox.from_data_dir(settings.data_dir),
+                clock=clock or SystemClock(),
+            )
+            if migrate:
+                await ensure_defaults(runtime)
+            yield runtime
+        finally:
+            await engine.dispose()

@@ -1,0 +1,119 @@
+"""One settings object for every part of mailconsole.
+
+Precedence, lowest to highest: built-in defaults, the TOML config file (``--config``),
+``MAILCONSOLE_*`` environment variables, explicit command-line flags. Operators script
+against the environment variable names, so they are part of the public interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+
+class SettingsError(ValueError):
+    """A setting could not be read; the message names the setting and the bad value."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("mailconsole", appauthor=False))
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""
+    # SMTP relay (implicit TLS only)
+    relay_host: str = "127.0.0.1"
+    relay_port: int = 465
+    tls_cert: str = ""
+    tls_key: str = ""
+    # HTTP API
+    http_host: str = "127.0.0.1"
+    http_port: int = 8025
+    # DNS: empty means the system resolvers; entries are host[:port]
+    dns_nameservers: list[str] = field(default_factory=list)
+    dns_timeout: float = 3.0
+    # Identity
+    placeholder_domain: str = "placeholder.mailconsole.invalid"
+    notification_from: str = "notifications@mailconsole.local"
+    notification_server: str = ""
+    # Contact rules
+    safelist_auto_approve_days: int = 90
+    soft_bounce_threshold: int = 3
+    soft_bounce_window_hours: int = 72
+    hard_fail_threshold: int = 1
+    # Delivery
+    max_message_age_hours: int = 72
+    retry_base_seconds: float = 60.0
+    retry_cap_seconds: float = 3600.0
+    lease_seconds: float = 120.0
+    breaker_threshold: int = 5
+    breaker_cooldown_seconds: float = 60.0
+    # Feedback
+    bounce_domain: str = ""
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'mailconsole.db'}"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Return a copy with the given non-None values applied (used for CLI flags)."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, **clean)
+
+
+_ENV_PREFIX = "MAILCONSOLE_"
+
+
+def _coerce(name: str, raw: Any, target: Any) -> Any:
+    """Turn a TOML or environment value into the field's type, naming the setting on failure."""
+    try:
+        if target is Path or target == "Path":
+            return Path(str(raw)).expanduser()
+        if target is int or target == "int":
+            return int(raw)
+        if target is float or target == "float":
+            return float(raw)
+        if target in ("list[str]",) or target == list[str]:
+            if isinstance(raw, list):
+                return [str(x) for x in raw]
+            return [part.strip() for part in str(raw).replace(";", ",").split(",") if part.strip()]
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name}: cannot read {raw!r} ({exc})") from None
+
+
+def load_settings(config_file: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build Settings from defaults, an optional TOML file and the environment."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, Any] = {}
+    types = {f.name: f.type for f in fields(Settings)}
+    config_path = config_file or env.get(_ENV_PREFIX + "CONFIG")
+    if config_path:
+        path = Path(config_path).expanduser()
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+        section = data.get("mailconsole", data)
+        for key, raw in section.items():
+            name = key.replace("-", "_")
+            if name not in types:
+                raise SettingsError(f"config file {path}: unknown setting {key!r}")
+            values[name] = _coerce(name, raw, types[name])
+    for name, typ in types.items():
+        env_name = _ENV_PREFIX + name.upper()
+        if env_name in env and env[env_name] != "":
+            values[name] = _coerce(env_name, env[env_name], typ)
+    return Settings(**values)
