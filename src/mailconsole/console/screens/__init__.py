@@ -1,1 +1,1 @@
-"""console/screens."""
+"""Console panes, one per file."""
