@@ -23,7 +23,12 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     data_dir = tmp_path / "data"
-    return Settings(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{data_dir / 'test.db'}", dns_nameservers=["127.0.0.1:1"], dns_timeout=0.5)
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite+aiosqlite:///{data_dir / 'test.db'}",
+        dns_nameservers=["127.0.0.1:1"],
+        dns_timeout=0.5,
+    )
 
 
 @pytest.fixture

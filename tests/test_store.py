@@ -47,7 +47,10 @@ async def test_models_round_trip_on_a_sqlite_file(runtime: Runtime) -> None:
         session.add(contact)
         await session.flush()
         session.add(ContactEvent(contact_id=contact.id, at=when, actor="test", kind="created"))
-        msg = Message(account_id=account_id, envelope_from="a@b.test", recipient="Jane@example.com", body_id=body.id, next_attempt_at=when)
+        msg = Message(
+            account_id=account_id, envelope_from="a@b.test", recipient="Jane@example.com",
+            body_id=body.id, next_attempt_at=when,
+        )
         session.add(msg)
         await session.flush()
         session.add(DeliveryAttempt(message_id=msg.id, server_id=server.id, at=when, outcome="accepted", smtp_code=250))

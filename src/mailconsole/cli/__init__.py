@@ -17,46 +17,26 @@ from mailconsole.settings import SettingsError, load_settings
 from mailconsole.store.db import DatabaseError
 
 
-class DefaultGroup(click.Group):
-    """`mailconsole` with no subcommand opens the console."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h", "--version")):
-            # options only: e.g. `mailconsole --role viewer` -> console
-            if not any(a in ("--help", "-h", "--version") for a in args):
-                split = _split_global(args)
-                args = [*split[0], "console", *split[1]]
-        return super().parse_args(ctx, args)
-
-
-_GLOBAL_WITH_VALUE = {"--database-url", "--config", "--data-dir"}
-
-
-def _split_global(args: list[str]) -> tuple[list[str], list[str]]:
-    head: list[str] = []
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        name = arg.split("=", 1)[0]
-        if name in _GLOBAL_WITH_VALUE:
-            head.append(arg)
-            if "=" not in arg and i + 1 < len(args):
-                head.append(args[i + 1])
-                i += 1
-        else:
-            rest.append(arg)
-        i += 1
-    return head, rest
-
-
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mailconsole")
-@click.option("--database-url", envvar="MAILCONSOLE_DATABASE_URL", help="SQLAlchemy URL (sqlite+aiosqlite:///… or postgresql+asyncpg://…).")
+@click.option(
+    "--database-url",
+    envvar="MAILCONSOLE_DATABASE_URL",
+    help="SQLAlchemy URL (sqlite+aiosqlite:///… or postgresql+asyncpg://…).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML config file.")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="MAILCONSOLE_DATA_DIR", help="Data directory (database, secret key, TLS files).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="MAILCONSOLE_DATA_DIR",
+    help="Data directory (database, secret key, TLS files).",
+)
+@click.option("--role", type=click.Choice(["viewer", "support", "admin"]), default=None,
+              help="With no command: open the console in this role (default admin).")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None, config_file: str | None, data_dir: str | None) -> None:
+def cli(
+    ctx: click.Context, database_url: str | None, config_file: str | None, data_dir: str | None, role: str | None
+) -> None:
     """mailconsole: a self-hosted email delivery engine with a keyboard-driven console.
 
     Run with no command to open the console; `mailconsole demo` to try it on sample data.
@@ -71,6 +51,12 @@ def cli(ctx: click.Context, database_url: str | None, config_file: str | None, d
         database_url=database_url, data_dir=Path(data_dir).expanduser() if data_dir else None
     )
     ctx.obj = CliState(settings=settings)
+    if ctx.invoked_subcommand is None:
+        from mailconsole.cli import console_cmd
+
+        ctx.invoke(console_cmd.command, role=role or "admin")
+    elif role is not None:
+        raise CliError("--role goes with the console: `mailconsole --role viewer` or `mailconsole console --role …`")
 
 
 def _register() -> None:

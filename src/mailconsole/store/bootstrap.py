@@ -17,7 +17,9 @@ DEFAULT_GROUP = "default"
 
 async def ensure_defaults(runtime: Runtime) -> None:
     async with runtime.sessions.begin() as session:
-        group = (await session.execute(select(ServerGroup).where(ServerGroup.name == DEFAULT_GROUP))).scalar_one_or_none()
+        group = (
+            await session.execute(select(ServerGroup).where(ServerGroup.name == DEFAULT_GROUP))
+        ).scalar_one_or_none()
         if group is None:
             group = ServerGroup(name=DEFAULT_GROUP)
             session.add(group)
