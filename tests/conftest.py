@@ -41,3 +41,35 @@ async def runtime(settings: Settings, clock: FixedClock) -> AsyncIterator[Runtim
 def sink() -> Iterator[CaptureSink]:
     with CaptureSink(CaptureHandler()) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One PostgreSQL server for the whole run; each test gets its own database."""
+    from tests.support.postgres import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server: object, request: pytest.FixtureRequest) -> str:
+    import re
+    import uuid
+
+    from tests.support.postgres import PostgresServer
+
+    assert isinstance(postgres_server, PostgresServer)
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    return postgres_server.create_database(name)
+
+
+@pytest.fixture
+async def pg_runtime(pg_url: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Runtime]:
+    settings = Settings(data_dir=tmp_path / "pgdata", database_url=pg_url, dns_nameservers=["127.0.0.1:1"])
+    async with Runtime.open(settings, clock=clock) as rt:
+        yield rt
