@@ -1,8 +1,230 @@
-"""Placeholder: the console shell is being built."""
+"""The console shell: header, pane navigation, help, palette, roles and the audit trail.
 
-from mailconsole.domain.roles import Role
+Panes hold no business logic; they call the services and use the two helpers here that
+every write goes through: ``authorize`` (the role check, with the refusal shown to the
+person) and ``audit`` (one audit-log row with the OS user).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlalchemy import func, select
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Input
+
+from mailconsole.console.commands import NavigationCommands
+from mailconsole.console.help_screen import HelpScreen, collect_help
+from mailconsole.console.screens import PANES, PANES_BY_ID
+from mailconsole.console.widgets.app_header import AppHeader, database_label
+from mailconsole.console.widgets.nav_bar import NavBar
+from mailconsole.domain.roles import Permission, PermissionDenied, Role, require
+from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
+from mailconsole.store import audit
+from mailconsole.store.models import EngineHeartbeat
+
+HEARTBEAT_FRESH = dt.timedelta(seconds=30)
+
+
+class MailConsoleApp(App[None]):
+    # Absolute, so subclasses (tests, demo) defined elsewhere find the same stylesheet.
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
+    TITLE = "mailconsole"
+    COMMANDS = App.COMMANDS | {NavigationCommands}
+    COMMAND_PALETTE_DISPLAY = ":"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *[Binding(spec.key, f"show_pane('{spec.id}')", spec.title, show=False) for spec in PANES],
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("colon", "command_palette", "Jump", key_display=":", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, runtime: Runtime, role: Role, engine: Any = None, *,
+                 refresh_seconds: float = 1.0) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.role = role
+        self.engine = engine
+        self.refresh_seconds = refresh_seconds
+        self.current_pane = "queue"
+        self._history: list[str] = []
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.role, database_label(self.runtime.settings.effective_database_url),
+                        id="app-header")
+        yield NavBar(id="nav-bar")
+        with ContentSwitcher(initial=self.current_pane, id="panes"):
+            for spec in PANES:
+                yield spec.build()
+        yield Footer(id="footer")
+
+    def on_mount(self) -> None:
+        self._focus_pane(self.current_pane)
+        self.refresh_engine_state()
+        self.set_interval(max(self.refresh_seconds, 1.0) * 2, self.refresh_engine_state)
+
+    # --- navigation ---------------------------------------------------------------------
+
+    def pane(self, pane_id: str | None = None) -> Widget:
+        return self.query_one(f"#panes > #{pane_id or self.current_pane}", Widget)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        if pane_id not in PANES_BY_ID:
+            return
+        if self.screen is not self.screen_stack[0]:
+            # Palette or a modal is open: go back to the main screen first.
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        if pane_id != self.current_pane:
+            self._history.append(self.current_pane)
+            del self._history[:-20]
+        self._switch(pane_id)
+
+    def _switch(self, pane_id: str) -> None:
+        self.current_pane = pane_id
+        self.query_one(ContentSwitcher).current = pane_id
+        self.query_one(NavBar).current = pane_id
+        self._focus_pane(pane_id)
+        self.refresh_bindings()
+
+    def _focus_pane(self, pane_id: str) -> None:
+        """Give focus to the pane (its preferred widget, else its first focusable one)."""
+        pane = self.pane(pane_id)
+        target = getattr(pane, "focus_default", None)
+        if callable(target):
+            target()
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+        self.screen.set_focus(None)
+
+    def show_config_tab(self, tab_id: str) -> None:
+        self.action_show_pane("config")
+        show = getattr(self.pane("config"), "show_tab", None)
+        if callable(show):
+            show(tab_id)
+
+    def action_back(self) -> None:
+        """escape: leave the filter box, else go back to the previous pane."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            if focused.value:
+                focused.value = ""
+            if focused.id == "filter":
+                self._focus_pane(self.current_pane)
+            else:
+                self.screen.set_focus(None)
+            return
+        if self._history:
+            self._switch(self._history.pop())
+
+    def _filter_target(self) -> Any:
+        pane = self.pane()
+        action = getattr(pane, "action_filter", None)
+        if callable(action):
+            return action
+        found = pane.query("#filter")
+        return found.first() if found else None
+
+    def action_filter(self) -> None:
+        target = self._filter_target()
+        if target is None:
+            self.notify("This pane has no filter.", severity="warning", timeout=3)
+        elif isinstance(target, Widget):
+            target.focus()
+        else:
+            target()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.is_mounted:
+            try:
+                return True if self._filter_target() is not None else None
+            except Exception:
+                return None
+        return True
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = PANES_BY_ID[self.current_pane].title
+        self.push_screen(HelpScreen(collect_help(self, title), title))
+
+    # --- roles and audit ----------------------------------------------------------------
+
+    def authorize(self, permission: Permission) -> bool:
+        """Check the role; on refusal tell the person why and return False."""
+        try:
+            require(self.role, permission)
+        except PermissionDenied as exc:
+            self.notify(str(exc), title="Not allowed", severity="error", timeout=6)
+            return False
+        return True
+
+    async def audit(self, action: str, detail: str = "") -> None:
+        """One audit-log row (time, OS user, role) for an action taken from the console."""
+        async with self.runtime.sessions.begin() as session:
+            audit.record(session, self.runtime.clock, self.role.value, action, detail)
+
+    # --- engine state -------------------------------------------------------------------
+
+    @work(exclusive=True, group="engine-state", exit_on_error=False)
+    async def refresh_engine_state(self) -> None:
+        self.query_one(AppHeader).engine_state = await self._engine_state()
+
+    async def _engine_state(self) -> str:
+        if self.engine is not None:
+            state = getattr(self.engine, "state", None)
+            return str(state) if isinstance(state, str) and state else "running"
+        # No engine in this process: is one running elsewhere on this database?
+        since = self.runtime.clock.now() - HEARTBEAT_FRESH
+        async with self.runtime.sessions() as session:
+            count = (await session.execute(
+                select(func.count()).select_from(EngineHeartbeat).where(
+                    EngineHeartbeat.seen_at >= since, EngineHeartbeat.state == "running")
+            )).scalar_one()
+        return f"running ({count} elsewhere)" if count else "off"
+
+
+def _engine_class() -> Any:
+    """The delivery engine, if this build has it (the console works without it)."""
+    try:
+        from mailconsole.delivery.engine import Engine  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return Engine
+
+
+async def run_console_async(settings: Settings, role: Role, *, with_engine: bool = True,
+                            runtime: Runtime | None = None) -> None:
+    """Open the database, start the in-process engine if available, run the app."""
+    if runtime is None:
+        async with Runtime.open(settings) as opened:
+            await run_console_async(settings, role, with_engine=with_engine, runtime=opened)
+        return
+    engine_cls = _engine_class() if with_engine else None
+    engine = engine_cls(runtime) if engine_cls is not None else None
+    if engine is not None:
+        await engine.start()
+    try:
+        await MailConsoleApp(runtime, role, engine).run_async()
+    finally:
+        if engine is not None:
+            await engine.stop()
 
 
 def run_console(settings: Settings, role: Role) -> None:
-    raise SystemExit("console not built yet")
+    asyncio.run(run_console_async(settings, role))
