@@ -34,6 +34,9 @@ class Settings:
     relay_port: int = 465
     tls_cert: str = ""
     tls_key: str = ""
+    # Public base URL of the HTTP API (e.g. https://mail.example.com) used in List-Unsubscribe
+    # links; empty means http://http_host:http_port
+    public_url: str = ""
     # HTTP API
     http_host: str = "127.0.0.1"
     http_port: int = 8025

@@ -1,0 +1,162 @@
+"""API keys: created once, shown once, stored only as a hash, compared in constant time.
+
+A key looks like ``mc_<prefix>_<secret>``: the prefix (8 url-safe characters) is stored in
+clear and shown in lists so an operator can tell keys apart and find the row in one indexed
+lookup; the secret (256 random bits) is never stored, only SHA-256 over the whole key. SHA-256
+is enough here because the secret has 256 bits of entropy: there is nothing to brute-force
+that a slow hash would protect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from mailconsole.domain.policy import SCOPES, STREAMS
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import ApiKey
+
+KEY_MARK = "mc"
+PREFIX_LENGTH = 8
+
+
+class KeyInputError(ValueError):
+    """A key request a person can fix (unknown scope or stream, no such key)."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What lists show: everything except the secret (which nobody has after creation)."""
+
+    id: int
+    account_id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    allowed_streams: list[str]
+    revoked: bool
+    created_at: str
+    last_used_at: str | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyInfo:
+        return cls(
+            id=key.id,
+            account_id=key.account_id,
+            name=key.name,
+            prefix=key.prefix,
+            scopes=list(key.scopes),
+            allowed_streams=list(key.allowed_streams),
+            revoked=key.revoked,
+            created_at=key.created_at.isoformat(),
+            last_used_at=key.last_used_at.isoformat() if key.last_used_at else None,
+        )
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def _check_choices(kind: str, values: Iterable[str], allowed: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value not in allowed:
+            raise KeyInputError(f"unknown {kind} {value!r}; choose from {', '.join(allowed)}")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def split_key(plaintext: str) -> str | None:
+    """The prefix of a well-formed key, or None (so garbage never reaches the database)."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_MARK or len(parts[1]) != PREFIX_LENGTH or not parts[2]:
+        return None
+    return parts[1]
+
+
+async def create_key(
+    runtime: Runtime,
+    *,
+    account_id: int,
+    name: str = "",
+    scopes: Iterable[str] = ("mail:send",),
+    allowed_streams: Iterable[str] = STREAMS,
+) -> tuple[ApiKey, str]:
+    """Create a key; return the row and the plaintext, which is never available again."""
+    scope_list = _check_choices("scope", scopes, SCOPES)
+    stream_list = _check_choices("stream", allowed_streams, STREAMS)
+    if not stream_list:
+        raise KeyInputError("a key needs at least one allowed stream")
+    for _ in range(5):  # a prefix collision is astronomically rare; retry instead of failing
+        prefix = secrets.token_urlsafe(6)[:PREFIX_LENGTH].replace("_", "x")
+        plaintext = f"{KEY_MARK}_{prefix}_{secrets.token_urlsafe(32)}"
+        async with runtime.sessions.begin() as session:
+            taken = (await session.execute(select(ApiKey.id).where(ApiKey.prefix == prefix))).first()
+            if taken is not None:
+                continue
+            key = ApiKey(
+                account_id=account_id,
+                name=name,
+                prefix=prefix,
+                key_hash=_hash(plaintext),
+                scopes=scope_list,
+                allowed_streams=stream_list,
+                revoked=False,
+                created_at=runtime.clock.now(),
+            )
+            session.add(key)
+            await session.flush()
+        return key, plaintext
+    raise RuntimeError("could not find a free key prefix")  # pragma: no cover
+
+
+async def authenticate(runtime: Runtime, plaintext: str) -> ApiKey | None:
+    """The key for this plaintext if it exists and is not revoked; records last use.
+
+    Looked up by prefix, then the hash compared with ``hmac.compare_digest`` so the time taken
+    does not reveal how much of a guess was right.
+    """
+    prefix = split_key(plaintext.strip())
+    if prefix is None:
+        return None
+    digest = _hash(plaintext.strip())
+    async with runtime.sessions.begin() as session:
+        key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
+        if key is None or not hmac.compare_digest(key.key_hash, digest) or key.revoked:
+            return None
+        key.last_used_at = runtime.clock.now()
+        await session.flush()
+        session.expunge(key)
+        return key
+
+
+async def list_keys(runtime: Runtime, *, account_id: int | None = None) -> list[KeyInfo]:
+    async with runtime.sessions() as session:
+        query = select(ApiKey).order_by(ApiKey.id)
+        if account_id is not None:
+            query = query.where(ApiKey.account_id == account_id)
+        return [KeyInfo.of(k) for k in (await session.execute(query)).scalars()]
+
+
+async def revoke_key(runtime: Runtime, key_id: int) -> KeyInfo:
+    """Revoke a key for good; the next AUTH or API call with it fails. Idempotent."""
+    async with runtime.sessions.begin() as session:
+        key = await session.get(ApiKey, key_id)
+        if key is None:
+            raise KeyInputError(f"no API key with id {key_id}")
+        key.revoked = True
+        await session.flush()
+        return KeyInfo.of(key)
+
+
+async def is_revoked(runtime: Runtime, key_id: int) -> bool:
+    """Checked again at submit time so a key revoked mid-session cannot keep sending."""
+    async with runtime.sessions() as session:
+        revoked = (await session.execute(select(ApiKey.revoked).where(ApiKey.id == key_id))).scalar_one_or_none()
+        return revoked is None or bool(revoked)
