@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import mailconsole.senders.bootstrap  # noqa: F401  registers the placeholder-identity hook
 from mailconsole.clock import Clock, SystemClock
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import ensure_defaults

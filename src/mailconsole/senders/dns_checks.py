@@ -1,0 +1,188 @@
+"""The three authentication checks: SPF, DKIM, DMARC. Each gives pass / fail / unknown.
+
+A fail always comes with the reason and the record that fixes it; a DNS error or timeout is
+unknown (it says nothing about the domain). The checks take the resolver as an argument so
+tests point them at a DNS server they run on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import dns.asyncresolver
+
+from mailconsole.senders.dkim import dkim_record_name, dkim_record_value
+from mailconsole.senders.dns_lookup import DnsUnknown, txt_records
+from mailconsole.senders.spf import (
+    MAX_LOOKUPS,
+    SpfRequirement,
+    SpfTree,
+    authorised,
+    build_spf_record,
+    spf_records,
+    walk,
+)
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    check: str  # spf | dkim | dmarc
+    status: str  # pass | fail | unknown
+    reason: str
+    checked_at: dt.datetime
+    fix: str = ""  # the record to publish: "NAME TXT value"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["checked_at"] = self.checked_at.isoformat()
+        return data
+
+
+def _txt(name: str, value: str) -> str:
+    return f'{name} TXT "{value}"'
+
+
+async def check_spf(
+    resolver: dns.asyncresolver.Resolver,
+    domain: str,
+    requirements: list[SpfRequirement],
+    now: dt.datetime,
+) -> Verdict:
+    """Exactly one v=spf1 record, at most 10 lookups, and every active server authorised."""
+    fix = _txt(domain, build_spf_record(requirements))
+    try:
+        records = spf_records(await txt_records(resolver, domain))
+        if not records:
+            return Verdict("spf", FAIL, f"{domain} has no SPF (v=spf1) record", now, fix)
+        if len(records) > 1:
+            return Verdict(
+                "spf",
+                FAIL,
+                f"{domain} has {len(records)} SPF records; exactly one is allowed, "
+                "receivers treat several as an error (merge them into one)",
+                now,
+                fix,
+            )
+        tree = SpfTree()
+        await walk(resolver, domain, records[0], tree)
+        if tree.lookups > MAX_LOOKUPS:
+            return Verdict(
+                "spf",
+                FAIL,
+                f"the SPF record needs at least {tree.lookups} DNS lookups; the limit is {MAX_LOOKUPS} "
+                "(replace includes with ip4/ip6 ranges)",
+                now,
+                fix,
+            )
+        if tree.errors:
+            return Verdict("spf", FAIL, "the SPF record is broken: " + "; ".join(tree.errors), now, fix)
+        if tree.plus_all:
+            return Verdict("spf", FAIL, "the SPF record ends in +all: it lets anyone send as " + domain, now, fix)
+        missing: list[str] = []
+        unverifiable: list[str] = []
+        for req in requirements:
+            ok = await authorised(resolver, tree, req)
+            if ok is None:
+                unverifiable.append(req.server)
+            elif not ok:
+                missing.append(f"{req.server} ({req.mechanism})")
+    except DnsUnknown as exc:
+        return Verdict("spf", UNKNOWN, str(exc), now, fix)
+    if missing:
+        return Verdict("spf", FAIL, "the SPF record does not authorise " + ", ".join(missing), now, fix)
+    reason = f"one SPF record, {tree.lookups} DNS lookups"
+    reason += f", authorises all {len(requirements) - len(unverifiable)} checkable active servers"
+    if unverifiable:
+        reason += "; cannot verify " + ", ".join(unverifiable) + " (add this machine's address)"
+    return Verdict("spf", PASS, reason, now)
+
+
+def _tags(record: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for part in record.split(";"):
+        key, sep, value = part.partition("=")
+        if sep:
+            tags[key.strip().lower()] = "".join(value.split())
+    return tags
+
+
+async def check_dkim(
+    resolver: dns.asyncresolver.Resolver,
+    domain: str,
+    selector: str,
+    public_b64: str | None,
+    now: dt.datetime,
+) -> Verdict:
+    """The selector's TXT record exists and its p= key is the one we sign with."""
+    name = dkim_record_name(selector, domain)
+    fix = _txt(name, dkim_record_value(public_b64)) if public_b64 else ""
+    try:
+        records = [r for r in await txt_records(resolver, name) if "p=" in r]
+    except DnsUnknown as exc:
+        return Verdict("dkim", UNKNOWN, str(exc), now, fix)
+    if not records:
+        return Verdict("dkim", FAIL, f"no DKIM key published at {name}", now, fix)
+    if len(records) > 1:
+        return Verdict("dkim", FAIL, f"{len(records)} DKIM records at {name}; publish one", now, fix)
+    published = _tags(records[0]).get("p", "")
+    if not published:
+        return Verdict("dkim", FAIL, f"the DKIM key at {name} is revoked (empty p=)", now, fix)
+    if public_b64 is None:
+        return Verdict("dkim", PASS, f"a DKIM key is published at {name}", now)
+    if published != public_b64:
+        return Verdict(
+            "dkim",
+            FAIL,
+            f"the DKIM key at {name} is not the key mailconsole signs with (publish ours)",
+            now,
+            fix,
+        )
+    return Verdict("dkim", PASS, f"the DKIM key at {name} matches ours", now)
+
+
+def dmarc_starter(domain: str, rua: str) -> str:
+    return f"v=DMARC1; p=none; rua=mailto:{rua}"
+
+
+async def check_dmarc(
+    resolver: dns.asyncresolver.Resolver,
+    domain: str,
+    rua: str,
+    now: dt.datetime,
+    *,
+    spf_status: str,
+    dkim_status: str,
+) -> Verdict:
+    """A _dmarc record with a policy; a strict policy while nothing aligns is a fail."""
+    name = f"_dmarc.{domain}"
+    fix = _txt(name, dmarc_starter(domain, rua))
+    try:
+        records = [r for r in await txt_records(resolver, name) if r.lower().startswith("v=dmarc1")]
+    except DnsUnknown as exc:
+        return Verdict("dmarc", UNKNOWN, str(exc), now, fix)
+    if not records:
+        return Verdict("dmarc", FAIL, f"no DMARC record at {name}", now, fix)
+    if len(records) > 1:
+        return Verdict("dmarc", FAIL, f"{len(records)} DMARC records at {name}; receivers ignore them all", now, fix)
+    policy = _tags(records[0]).get("p", "").lower()
+    if policy not in ("none", "quarantine", "reject"):
+        shown = policy or "missing"
+        return Verdict("dmarc", FAIL, f"the DMARC policy p= is {shown}; use none, quarantine or reject", now, fix)
+    if policy != "none" and PASS not in (spf_status, dkim_status):
+        return Verdict(
+            "dmarc",
+            FAIL,
+            f"DMARC policy p={policy} while neither SPF nor DKIM passes: receivers will "
+            f"{'reject' if policy == 'reject' else 'junk'} your mail",
+            now,
+        )
+    meaning = {
+        "none": "monitoring only; failures are still delivered",
+        "quarantine": "failures go to spam",
+        "reject": "failures are rejected",
+    }[policy]
+    return Verdict("dmarc", PASS, f"DMARC policy p={policy} ({meaning})", now)

@@ -1,0 +1,70 @@
+"""A real DNS server on 127.0.0.1 for the checks to query: UDP, answers from a dict.
+
+``records`` maps (name, type) to a list of values (TXT values as plain text, split into
+255-byte strings on the wire like a real zone would). ``silent = True`` makes it swallow
+every query, so the checks meet a resolver that never answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+
+def _txt_rdata(value: str) -> str:
+    raw = value.encode()
+    chunks = [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
+    return " ".join('"' + c.decode().replace('"', '\\"') + '"' for c in chunks)
+
+
+class ZoneServer(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], list[str]] = {}
+        self.silent = False
+        self.queries: list[tuple[str, str]] = []
+        self.transport: asyncio.DatagramTransport | None = None
+        self.port = 0
+
+    def add(self, name: str, rdtype: str, *values: str) -> None:
+        self.records.setdefault((name.lower().rstrip("."), rdtype), []).extend(values)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = dns.message.from_wire(data)
+        question = query.question[0]
+        name = question.name.to_text().lower().rstrip(".")
+        rdtype = dns.rdatatype.to_text(question.rdtype)
+        self.queries.append((name, rdtype))
+        if self.silent or self.transport is None:
+            return
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        values = self.records.get((name, rdtype))
+        if values:
+            texts = [_txt_rdata(v) for v in values] if rdtype == "TXT" else values
+            response.answer.append(dns.rrset.from_text_list(question.name, 300, dns.rdataclass.IN, rdtype, texts))
+        elif not any(key[0] == name for key in self.records):
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        self.transport.sendto(response.to_wire(), addr)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def start_zone_server() -> ZoneServer:
+    loop = asyncio.get_running_loop()
+    server = ZoneServer()
+    transport, _ = await loop.create_datagram_endpoint(lambda: server, local_addr=("127.0.0.1", 0))
+    server.port = transport.get_extra_info("sockname")[1]
+    return server
