@@ -1,0 +1,127 @@
+"""Elastic Email through the v4 transactional endpoint.
+
+Request (Elastic Email REST API v4, "Send Transactional Email", operation ``emailsTransactionalPost``,
+https://elasticemail.com/developers/api-documentation/rest-api#operation/emailsTransactionalPost;
+models ``EmailTransactionalMessageData``, ``EmailContent``, ``BodyPart``, ``MessageAttachment``,
+``Options``): ``POST https://api.elasticemail.com/v4/emails/transactional`` with header
+``X-ElasticEmail-ApiKey`` and JSON ``{"Recipients": {"To": [...]}, "Content": {"From", "ReplyTo",
+"Subject", "Body": [{"ContentType": "PlainText"|"HTML", "Content", "Charset"}], "Headers": {...},
+"Attachments": [{"BinaryContent": base64, "Name", "ContentType"}]}, "Options": {"TrackOpens",
+"TrackClicks"}}``. The answer (``EmailSend``) carries ``TransactionID`` and ``MessageID``.
+Elastic Email attachments have no Content-ID, so inline images travel as plain attachments.
+
+``check()`` calls ``GET /v4/domains`` (Load Domains, access level ViewSettings): there is no
+``/v4/account`` read, and this is the cheapest authenticated read that also shows the key works.
+A key restricted to sending only fails the check with 403 though it can send; the detail says so.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+
+import httpx
+
+from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
+from mailconsole.transports.http_common import (
+    DEFAULT_TIMEOUT,
+    HttpTransportBase,
+    dumps,
+    secret_validator,
+    url_validator,
+)
+from mailconsole.transports.mime_parts import STRUCTURAL_HEADERS, Address, MessageParts, extract_parts
+
+DEFAULT_BASE_URL = "https://api.elasticemail.com"
+
+
+def build_payload(envelope: Envelope, parts: MessageParts) -> dict[str, Any]:
+    """The transactional JSON for one message (pure, so tests can read it field by field)."""
+    names = {a.email.lower(): a.name for a in (*parts.to, *parts.cc)}
+    sender = parts.sender or Address(envelope.sender)
+    body: list[dict[str, str]] = []
+    if parts.text is not None:
+        body.append({"ContentType": "PlainText", "Content": parts.text, "Charset": "utf-8"})
+    if parts.html is not None:
+        body.append({"ContentType": "HTML", "Content": parts.html, "Charset": "utf-8"})
+    content: dict[str, Any] = {"From": sender.formatted(), "Subject": parts.subject, "Body": body}
+    if parts.reply_to:
+        content["ReplyTo"] = parts.reply_to[0].formatted()
+    headers = parts.custom_headers(exclude=STRUCTURAL_HEADERS)
+    if headers:
+        content["Headers"] = headers
+    if parts.attachments:
+        content["Attachments"] = [
+            {
+                "BinaryContent": base64.b64encode(a.content).decode("ascii"),
+                "Name": a.filename,
+                "ContentType": a.content_type,
+            }
+            for a in parts.attachments
+        ]
+    return {
+        "Recipients": {"To": [Address(r, names.get(r.lower(), "")).formatted() for r in envelope.recipients]},
+        "Content": content,
+        "Options": {"TrackOpens": envelope.tracking, "TrackClicks": envelope.tracking},
+    }
+
+
+class ElasticEmailTransport(HttpTransportBase):
+    TYPE: ClassVar[str] = "elasticemail"
+    LABEL: ClassVar[str] = "Elastic Email"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        FieldSpec(
+            "api_key",
+            "API key",
+            "secret",
+            required=True,
+            validator=secret_validator,
+            help="Key allowed to send; ViewSettings too for Test connection",
+        ),
+        FieldSpec("base_url", "API base URL", "text", default=DEFAULT_BASE_URL, validator=url_validator),
+    )
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = DEFAULT_BASE_URL,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        super().__init__(
+            base_url=base_url or DEFAULT_BASE_URL, secrets=(api_key,), http_transport=http_transport, timeout=timeout
+        )
+        self._auth = {"X-ElasticEmail-ApiKey": api_key}
+
+    async def send(self, envelope: Envelope, raw_message: bytes) -> SendResult:
+        payload = build_payload(envelope, extract_parts(raw_message))
+        request = self._client.build_request(
+            "POST",
+            f"{self.base_url}/v4/emails/transactional",
+            content=dumps(payload),
+            headers={**self._auth, "Content-Type": "application/json"},
+        )
+        outcome = await self.request(request)
+        if isinstance(outcome, SendResult):
+            return outcome
+        message_id = None
+        if 200 <= outcome.status_code < 300:
+            try:
+                body = outcome.json()
+                message_id = str(body.get("MessageID") or body.get("TransactionID") or "") or None
+            except (ValueError, AttributeError):
+                message_id = None
+        return self.classify(outcome, recipients=envelope.recipients, provider_message_id=message_id)
+
+    async def check(self) -> CheckResult:
+        request = self._client.build_request("GET", f"{self.base_url}/v4/domains", headers=self._auth)
+
+        def detail(payload: Any) -> str:
+            count = len(payload) if isinstance(payload, list) else 0
+            return f"API key valid ({count} sending domain{'s' if count != 1 else ''})"
+
+        result = await self.check_get(request, detail)
+        if not result.ok and "HTTP 403" in result.detail:
+            return CheckResult(False, result.detail + " (a send-only key cannot be checked; allow ViewSettings)")
+        return result

@@ -1,0 +1,299 @@
+"""What every HTTP-API sending server shares: one response classifier, Retry-After parsing,
+redaction of secrets, and a small base class owning the httpx client.
+
+One classifier for all five providers keeps the engine's promises in one place:
+
+* 2xx -> ACCEPTED with the provider's message id;
+* 429 and 5xx (and 408) -> TRANSIENT, honouring ``Retry-After``;
+* 401/403 (and a 404 on the sending endpoint: wrong domain / region) -> the **server** is
+  misconfigured: TRANSIENT with ``server_fault=True`` so the message goes to another server
+  and the contact is never blamed;
+* another 4xx that names the recipient -> PERMANENT for this message, enhanced code ``5.1.1``
+  so the feedback layer can tell a bad mailbox from a bad request;
+* any other 4xx -> PERMANENT with the provider's own words;
+* timeouts and connection errors -> TRANSIENT with ``server_fault=True``.
+
+Providers add what they know (Postmark's ``ErrorCode``, SES's error type) through ``hint``.
+Every text that leaves this module passes ``redact`` so an API key echoed back by a provider
+never reaches the database, a log line or the console.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email.utils
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from mailconsole.transports.base import CheckResult, ResultKind, SendResult
+
+Hint = Literal["recipient", "server", "transient", "permanent"]
+
+MAX_TEXT = 500
+REDACTED = "[redacted]"
+DEFAULT_TIMEOUT = 30.0
+RECIPIENT_ENHANCED_CODE = "5.1.1"
+_RECIPIENT_WORDS = re.compile(
+    r"recipient|invalid (e-?mail|address)|illegal (e-?mail|address)|not a valid (e-?mail|address)"
+    r"|'to'|\bto parameter|personalizations\.\d+\.to",
+    re.IGNORECASE,
+)
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP-date (RFC 9110).
+
+    A date in the past means "now" (0); garbage means no hint at all, so the engine's own
+    backoff applies rather than a made-up number.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return float(int(text))
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    current = now or dt.datetime.now(dt.UTC)
+    return max((when - current).total_seconds(), 0.0)
+
+
+def secret_variants(secrets: Iterable[str | None]) -> tuple[str, ...]:
+    """Each secret plus the encodings it travels in (basic-auth base64), longest first."""
+    out: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        out.add(secret)
+        out.add(base64.b64encode(f"api:{secret}".encode()).decode())
+        out.add(base64.b64encode(secret.encode()).decode())
+    # Very short "secrets" would redact half the alphabet; the field validators keep them long.
+    return tuple(sorted((s for s in out if len(s) >= 4), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Iterable[str | None], *, limit: int = MAX_TEXT) -> str:
+    """Remove every secret (and its encodings) from ``text`` and cut it to ``limit`` characters."""
+    cleaned = text
+    for secret in secret_variants(secrets):
+        cleaned = cleaned.replace(secret, REDACTED)
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return cleaned
+
+
+def names_recipient(detail: str, recipients: Iterable[str]) -> bool:
+    """Does an error text speak about the recipient (its address, or "invalid recipient")?"""
+    lowered = detail.lower()
+    if any(r and r.lower() in lowered for r in recipients):
+        return True
+    return bool(_RECIPIENT_WORDS.search(detail))
+
+
+def response_detail(response: httpx.Response) -> str:
+    """The provider's own error words: JSON ``message``/``Message``/``errors[].message`` or text."""
+    try:
+        payload: Any = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return response.text.strip()
+    return json_detail(payload) or response.text.strip()
+
+
+def json_detail(payload: Any) -> str:
+    if isinstance(payload, dict):
+        parts: list[str] = []
+        for key in ("message", "Message", "error", "Error", "detail"):
+            value = payload.get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+        errors = payload.get("errors") or payload.get("Errors")
+        if isinstance(errors, list):
+            for item in errors:
+                if isinstance(item, dict):
+                    msg = str(item.get("message") or item.get("Message") or "")
+                    fld = item.get("field")
+                    parts.append(f"{msg} ({fld})" if fld else msg)
+                elif isinstance(item, str):
+                    parts.append(item)
+        return "; ".join(p for p in parts if p)
+    if isinstance(payload, str):
+        return payload
+    return ""
+
+
+def classify_response(
+    status: int,
+    *,
+    headers: Mapping[str, str] | None = None,
+    detail: str = "",
+    recipients: Iterable[str] = (),
+    secrets: Iterable[str | None] = (),
+    provider_message_id: str | None = None,
+    hint: Hint | None = None,
+    now: dt.datetime | None = None,
+    label: str = "",
+) -> SendResult:
+    """Turn one HTTP answer into a ``SendResult`` the engine can branch on (see module doc)."""
+    secrets = tuple(secrets)
+    recipients = tuple(recipients)
+    retry_after = parse_retry_after((headers or {}).get("retry-after"), now=now)
+    prefix = f"{label} " if label else ""
+    text = redact(f"{prefix}HTTP {status}: {detail}".rstrip(": ") if detail else f"{prefix}HTTP {status}", secrets)
+    if 200 <= status < 300 and hint is None:
+        return SendResult(
+            ResultKind.ACCEPTED,
+            text=redact(f"{prefix}accepted" + (f" id {provider_message_id}" if provider_message_id else ""), secrets),
+            http_status=status,
+            provider_message_id=provider_message_id,
+        )
+    if hint == "server" or (hint is None and status in (401, 403, 404, 407)):
+        return SendResult(
+            ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after, server_fault=True
+        )
+    if hint == "transient" or (hint is None and (status in (408, 425, 429) or status >= 500)):
+        return SendResult(ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after)
+    if hint == "recipient" or (hint is None and names_recipient(detail, recipients)):
+        return SendResult(ResultKind.PERMANENT, text=text, http_status=status, enhanced_code=RECIPIENT_ENHANCED_CODE)
+    if hint == "permanent" or 400 <= status < 500:
+        return SendResult(ResultKind.PERMANENT, text=text, http_status=status)
+    # 1xx/3xx: an API never answers a send with these unless a proxy is in the way.
+    return SendResult(ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after, server_fault=True)
+
+
+def classify_exception(exc: Exception, *, secrets: Iterable[str | None] = (), label: str = "") -> SendResult:
+    """A request that got no HTTP answer says nothing about the recipient: retry elsewhere."""
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+    name = type(exc).__name__
+    prefix = f"{label} " if label else ""
+    text = redact(f"{prefix}request {kind}: {name}: {exc}", secrets)
+    return SendResult(ResultKind.TRANSIENT, text=text, server_fault=True)
+
+
+def check_from_response(
+    response: httpx.Response, *, secrets: Iterable[str | None], label: str, ok_detail: Callable[[Any], str]
+) -> CheckResult:
+    """ "Test connection": 2xx proves the credentials; anything else is shown in plain words."""
+    secrets = tuple(secrets)
+    if 200 <= response.status_code < 300:
+        try:
+            payload: Any = response.json()
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        return CheckResult(True, redact(f"{label}: {ok_detail(payload)}", secrets))
+    detail = response_detail(response)
+    why = {
+        401: "credentials rejected",
+        403: "credentials lack permission",
+        404: "not found (check domain, region or base URL)",
+        429: "rate limited",
+    }.get(response.status_code, "unexpected answer")
+    return CheckResult(False, redact(f"{label}: {why} (HTTP {response.status_code}) {detail}".strip(), secrets))
+
+
+class HttpTransportBase:
+    """Owns one ``httpx.AsyncClient`` per configured server and the shared error handling.
+
+    ``http_transport`` is the test seam (``httpx.MockTransport``); production uses the default
+    pooled transport. Subclasses set ``TYPE``/``LABEL``/``FIELDS`` and implement ``send``/``check``.
+    """
+
+    TYPE: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        secrets: Iterable[str | None],
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._secrets = tuple(s for s in secrets if s)
+        self._client = httpx.AsyncClient(
+            transport=http_transport,
+            timeout=httpx.Timeout(timeout),
+            headers={"Accept": "application/json", "User-Agent": "mailconsole"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} base_url={self.base_url!r}>"
+
+    __str__ = __repr__
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._secrets)
+
+    async def request(self, request: httpx.Request) -> httpx.Response | SendResult:
+        """Send one request; an exception becomes a redacted transient ``SendResult``."""
+        try:
+            response = await self._client.send(request)
+            await response.aread()
+        except httpx.HTTPError as exc:
+            return classify_exception(exc, secrets=self._secrets, label=self.LABEL)
+        return response
+
+    async def check_get(self, request: httpx.Request, ok_detail: Callable[[Any], str]) -> CheckResult:
+        outcome = await self.request(request)
+        if isinstance(outcome, SendResult):
+            return CheckResult(False, outcome.text)
+        return check_from_response(outcome, secrets=self._secrets, label=self.LABEL, ok_detail=ok_detail)
+
+    def classify(
+        self,
+        response: httpx.Response,
+        *,
+        recipients: Iterable[str],
+        provider_message_id: str | None = None,
+        hint: Hint | None = None,
+        detail: str | None = None,
+    ) -> SendResult:
+        return classify_response(
+            response.status_code,
+            headers=response.headers,
+            detail=response_detail(response) if detail is None else detail,
+            recipients=recipients,
+            secrets=self._secrets,
+            provider_message_id=provider_message_id,
+            hint=hint,
+            label=self.LABEL,
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def dumps(payload: Any) -> bytes:
+    """Compact UTF-8 JSON (non-ASCII kept as is: every provider documents UTF-8 JSON bodies)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def url_validator(value: Any) -> str | None:
+    text = str(value)
+    if not (text.startswith("https://") or text.startswith("http://")):
+        return f"must start with https:// (or http:// for a local proxy), got {text!r}"
+    return None
+
+
+def secret_validator(value: Any) -> str | None:
+    # Never echo the value: it is a credential.
+    return "is too short to be a real key" if len(str(value).strip()) < 8 else None

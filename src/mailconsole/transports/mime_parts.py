@@ -1,0 +1,168 @@
+"""Take our raw MIME apart into the pieces JSON mail APIs want (SendGrid, Postmark, Elastic Email).
+
+SES and Mailgun accept the raw message as is; the JSON providers rebuild the message from
+fields, so we hand them exactly what the sender wrote: the From name and address, Reply-To,
+the decoded subject, the text and HTML bodies chosen the way a mail client would
+(``EmailMessage.get_body``), every other leaf part as an attachment (inline when it has a
+Content-ID or says so), and the remaining top-level headers in their raw, already-encoded form
+so non-ASCII values survive the round trip.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import mimetypes
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage, Message
+from typing import Literal
+
+# Headers every JSON API builds itself from its own fields; passing them as custom headers
+# would duplicate or be rejected.
+STRUCTURAL_HEADERS = frozenset(
+    {
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "reply-to",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "content-id",
+        "received",
+        "return-path",
+        "dkim-signature",
+        "sender",
+    }
+)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+@dataclass(frozen=True)
+class Address:
+    email: str
+    name: str = ""
+
+    def formatted(self) -> str:
+        """``Name <addr>`` as Postmark and Elastic Email accept it (quotes when needed)."""
+        if not self.name:
+            return self.email
+        name = self.name
+        if re.search(r'[(),.:;<>@\[\]"\\]', name):
+            name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"{name} <{self.email}>"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+    disposition: Literal["attachment", "inline"] = "attachment"
+    content_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageParts:
+    sender: Address | None
+    reply_to: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    subject: str
+    text: str | None
+    html: str | None
+    attachments: tuple[Attachment, ...]
+    headers: tuple[tuple[str, str], ...]
+
+    def custom_headers(self, *, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
+        """Custom headers as a dict (last one wins, as the JSON APIs can only take one each)."""
+        return {name: value for name, value in self.headers if name.lower() not in exclude}
+
+
+def _addresses(msg: EmailMessage, name: str) -> tuple[Address, ...]:
+    header = msg.get(name)
+    if header is None:
+        return ()
+    addresses = getattr(header, "addresses", ())
+    return tuple(Address(email=a.addr_spec, name=a.display_name or "") for a in addresses if a.addr_spec)
+
+
+def _leaves(part: Message) -> list[Message]:
+    """Leaf parts in order; an attached message (message/rfc822) counts as one leaf."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        return [part]
+    out: list[Message] = []
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        for sub in payload:
+            if isinstance(sub, Message):
+                out.extend(_leaves(sub))
+    return out
+
+
+def _attachment(part: Message, index: int) -> Attachment:
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        inner = part.get_payload(0)
+        content = inner.as_bytes() if isinstance(inner, Message) else b""
+    else:
+        raw = part.get_payload(decode=True)
+        content = raw if isinstance(raw, bytes) else b""
+    content_id = part.get("Content-ID")
+    cid = str(content_id).strip().strip("<>") if content_id else None
+    disposition = part.get_content_disposition()
+    if disposition not in ("attachment", "inline"):
+        disposition = "inline" if cid else "attachment"
+    filename = part.get_filename()
+    if not filename:
+        filename = f"attachment-{index}{mimetypes.guess_extension(content_type) or '.bin'}"
+    return Attachment(
+        filename=str(filename),
+        content_type=content_type,
+        content=content,
+        disposition="inline" if disposition == "inline" else "attachment",
+        content_id=cid,
+    )
+
+
+def _body_text(part: Message | None) -> str | None:
+    if part is None or not isinstance(part, EmailMessage):
+        return None
+    content = part.get_content()
+    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+
+
+def extract_parts(raw: bytes) -> MessageParts:
+    """Parse ``raw`` once into ``MessageParts`` (see module doc for the rules)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    text_part = msg.get_body(preferencelist=("plain",))
+    html_part = msg.get_body(preferencelist=("html",))
+    bodies = {id(p) for p in (text_part, html_part) if p is not None}
+    attachments = tuple(
+        _attachment(leaf, i)
+        for i, leaf in enumerate((leaf for leaf in _leaves(msg) if id(leaf) not in bodies), start=1)
+    )
+    headers = tuple(
+        (name, _FOLD.sub("", str(value)).strip())
+        for name, value in msg.raw_items()
+        if name.lower() not in STRUCTURAL_HEADERS and not name.lower().startswith("x-mailconsole-")
+    )
+    senders = _addresses(msg, "From")
+    return MessageParts(
+        sender=senders[0] if senders else None,
+        reply_to=_addresses(msg, "Reply-To"),
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        subject=str(msg.get("Subject", "")),
+        text=_body_text(text_part),
+        html=_body_text(html_part),
+        attachments=attachments,
+        headers=headers,
+    )
