@@ -47,6 +47,8 @@ class Settings:
     placeholder_domain: str = "placeholder.mailconsole.invalid"
     notification_from: str = "notifications@mailconsole.local"
     notification_server: str = ""
+    # Fallback recipient of operator notifications (daily safelist summary) when the account has none
+    notification_to: str = ""
     # Contact rules
     safelist_auto_approve_days: int = 90
     soft_bounce_threshold: int = 3

@@ -154,6 +154,7 @@ def on_check_passed(state: ContactState) -> ContactState:
         state,
         status=restored,
         status_before_block=None,
+        safelisted=False,  # the address itself is fine again: no exception needed any more
         soft_bounce_count=0,
         soft_bounce_window_start=None,
     )
