@@ -1,0 +1,124 @@
+"""``POST /v1/emails``: JSON or raw MIME in, message ids out once they are on disk.
+
+The handler only translates HTTP to the shared intake (``relay.submit.submit_message``) and
+back: the same policy module refuses the same things with the same words as the SMTP relay,
+and a 202 is only sent after the queue transaction has committed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mailconsole import metrics
+from mailconsole.api import idempotency
+from mailconsole.api.auth import require_key, unauthorized
+from mailconsole.api.body import BodyTooLarge, read_limited
+from mailconsole.api.errors import ApiError
+from mailconsole.api.mime import build_mime, raw_envelope
+from mailconsole.api.schemas import parse_send_request
+from mailconsole.domain import policy
+from mailconsole.relay import headers
+from mailconsole.relay.submit import KeyRevoked, decide, submit_message
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import ApiKey
+
+JSON_TYPES = ("application/json",)
+RAW_TYPES = ("message/rfc822",)
+# JSON carries attachments as base64 (4/3 of the raw size) plus a little structure.
+MAX_JSON_BYTES = policy.MAX_MESSAGE_BYTES * 4 // 3 + 64 * 1024
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _violation(exc: policy.PolicyViolation) -> ApiError:
+    return ApiError(exc.http_status, exc.code, exc.message)
+
+
+async def _read(request: Request, media: str) -> bytes:
+    limit = policy.MAX_MESSAGE_BYTES if media in RAW_TYPES else MAX_JSON_BYTES
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge:
+        raise _violation(policy.message_too_large()) from None
+
+
+def _prepare(runtime: Runtime, request: Request, media: str, body: bytes) -> tuple[str, list[str], bytes]:
+    """(envelope from, recipients, raw MIME) from either body form; 400 naming the field."""
+    if media in RAW_TYPES:
+        sender, rcpts = raw_envelope(
+            body, request.query_params.get("from"), request.query_params.getlist("to")
+        )
+        return sender, rcpts, headers.rewrite(body, remove=("Bcc",))
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"body: not valid JSON ({exc})") from None
+    send = parse_send_request(data)
+    return send.envelope_from, send.recipients, build_mime(send, runtime.clock)
+
+
+async def _submit(runtime: Runtime, key: ApiKey, sender: str, rcpts: list[str], raw: bytes) -> dict[str, Any]:
+    try:
+        ids = await submit_message(runtime, key, mail_from=sender, recipients=rcpts, raw=raw)
+    except policy.PolicyViolation as exc:
+        raise _violation(exc) from None
+    except KeyRevoked as exc:
+        raise unauthorized(str(exc)) from None
+    metrics.record_api_send(decide(key, raw).stream, len(ids))
+    return {
+        "ids": ids,
+        "messages": [{"id": mid, "recipient": rcpt} for mid, rcpt in zip(ids, rcpts, strict=True)],
+    }
+
+
+async def send_email(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        return await _send(runtime, request)
+    except ApiError as exc:
+        metrics.record_api_rejection(exc.code)
+        raise
+
+
+async def _send(runtime: Runtime, request: Request) -> JSONResponse:
+    key = await require_key(runtime, request)
+    try:
+        policy.check_scope(key.scopes)
+    except policy.PolicyViolation as exc:
+        raise _violation(exc) from None
+    media = _media_type(request)
+    if media not in JSON_TYPES + RAW_TYPES:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Content-Type must be application/json or message/rfc822",
+        )
+    body = await _read(request, media)
+    sender, rcpts, raw = _prepare(runtime, request, media, body)
+
+    idem_header = request.headers.get("idempotency-key")
+    if idem_header is None:
+        return JSONResponse(await _submit(runtime, key, sender, rcpts, raw), status_code=202)
+
+    idem_key = idempotency.check_key(idem_header)
+    digest = idempotency.request_hash(media, str(request.query_params), body)
+    replay = await idempotency.claim(runtime, key.account_id, idem_key, digest)
+    if replay is not None:
+        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotency-Replayed": "true"})
+    try:
+        answer = await _submit(runtime, key, sender, rcpts, raw)
+    except ApiError as exc:
+        # A refusal is the answer to this request: a retry gets the same one.
+        await idempotency.store(runtime, key.account_id, idem_key, exc.status, exc.body())
+        raise
+    except BaseException:
+        await idempotency.release(runtime, key.account_id, idem_key)
+        raise
+    await idempotency.store(runtime, key.account_id, idem_key, 202, answer)
+    return JSONResponse(answer, status_code=202)
