@@ -6,12 +6,17 @@ its return (SMTP 250, HTTP 202) never acknowledges a message that is not on disk
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
+from sqlalchemy import func, or_, select, update
+
 from mailconsole.runtime import Runtime
-from mailconsole.store.models import Message, MessageBody
+from mailconsole.store import audit
+from mailconsole.store.models import DeliveryAttempt, Message, MessageBody, SendingServer
 
 
 def _subject_of(raw: bytes) -> str:
@@ -60,3 +65,257 @@ async def enqueue(
         session.add_all(rows)
         await session.flush()
         return [row.id for row in rows]
+
+
+# --- reading the queue (console, CLI, API) -----------------------------------------------
+
+MESSAGE_STATES: tuple[str, ...] = (
+    "queued", "sending", "deferred", "held", "sent", "failed", "cancelled", "suppressed",
+)
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    account_id: int
+    state: str
+    state_reason: str
+    stream: str
+    envelope_from: str
+    recipient: str
+    subject: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    server_id: int | None
+    server_name: str
+    last_code: str
+    last_text: str
+    provider_message_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    id: int
+    at: dt.datetime
+    server_id: int | None
+    server_name: str
+    outcome: str
+    smtp_code: int | None
+    enhanced_code: str | None
+    http_status: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: MessageRow
+    attempts: list[AttemptRow]
+    size: int
+    tracking: bool
+
+
+def _row(msg: Message, server_name: str | None) -> MessageRow:
+    return MessageRow(
+        id=msg.id,
+        account_id=msg.account_id,
+        state=msg.state,
+        state_reason=msg.state_reason,
+        stream=msg.stream,
+        envelope_from=msg.envelope_from,
+        recipient=msg.recipient,
+        subject=msg.subject,
+        attempts=msg.attempts,
+        next_attempt_at=msg.next_attempt_at if msg.state in ("queued", "deferred") else None,
+        server_id=msg.server_id,
+        server_name=server_name or "",
+        last_code=msg.last_code,
+        last_text=msg.last_text,
+        provider_message_id=msg.provider_message_id,
+        created_at=msg.created_at,
+        updated_at=msg.updated_at,
+    )
+
+
+async def list_messages(
+    runtime: Runtime,
+    *,
+    state: str | None = None,
+    search: str | None = None,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[MessageRow]:
+    """One page of messages, newest first, by keyset pagination on id.
+
+    The list order is id descending. ``after_id`` (the last id of the current page) gives the
+    next, older page; ``before_id`` (the first id of the current page) gives the previous,
+    newer page, still returned newest first. Cost is one index range scan whatever the
+    queue's size. ``search`` matches recipient, sender or subject (substring, case-insensitive).
+    """
+    limit = max(1, min(int(limit), 1000))
+    stmt = select(Message, SendingServer.name).outerjoin(SendingServer, SendingServer.id == Message.server_id)
+    if state:
+        stmt = stmt.where(Message.state == state)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Message.recipient).like(pattern),
+                func.lower(Message.envelope_from).like(pattern),
+                func.lower(Message.subject).like(pattern),
+            )
+        )
+    if before_id is not None:
+        stmt = stmt.where(Message.id > before_id).order_by(Message.id.asc()).limit(limit)
+    else:
+        if after_id is not None:
+            stmt = stmt.where(Message.id < after_id)
+        stmt = stmt.order_by(Message.id.desc()).limit(limit)
+    async with runtime.sessions() as session:
+        rows = [_row(msg, name) for msg, name in (await session.execute(stmt)).all()]
+    if before_id is not None:
+        rows.reverse()
+    return rows
+
+
+async def counts_by_state(runtime: Runtime) -> dict[str, int]:
+    """Number of messages in each state (every known state present, zero when empty)."""
+    out = dict.fromkeys(MESSAGE_STATES, 0)
+    async with runtime.sessions() as session:
+        for state, count in (await session.execute(select(Message.state, func.count()).group_by(Message.state))).all():
+            out[state] = int(count)
+    return out
+
+
+async def message_detail(runtime: Runtime, message_id: int) -> MessageDetail | None:
+    """A message with every attempt (oldest first), or None when there is no such message."""
+    async with runtime.sessions() as session:
+        found = (
+            await session.execute(
+                select(Message, SendingServer.name)
+                .outerjoin(SendingServer, SendingServer.id == Message.server_id)
+                .where(Message.id == message_id)
+            )
+        ).first()
+        if found is None:
+            return None
+        msg, server_name = found
+        size = (await session.execute(select(MessageBody.size).where(MessageBody.id == msg.body_id))).scalar_one()
+        attempts = (
+            await session.execute(
+                select(DeliveryAttempt, SendingServer.name)
+                .outerjoin(SendingServer, SendingServer.id == DeliveryAttempt.server_id)
+                .where(DeliveryAttempt.message_id == message_id)
+                .order_by(DeliveryAttempt.id)
+            )
+        ).all()
+    return MessageDetail(
+        message=_row(msg, server_name),
+        attempts=[
+            AttemptRow(
+                a.id, a.at, a.server_id, name or "", a.outcome, a.smtp_code, a.enhanced_code, a.http_status, a.text
+            )
+            for a, name in attempts
+        ],
+        size=int(size),
+        tracking=msg.tracking,
+    )
+
+
+# --- operator actions ----------------------------------------------------------------------
+
+# action -> (states it applies to, new state)
+_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "hold": (("queued", "deferred"), "held"),
+    "release": (("held",), "queued"),
+    "retry": (("deferred", "held", "failed", "queued"), "queued"),
+    "cancel": (("queued", "deferred", "held"), "cancelled"),
+}
+
+
+async def _operator_action(runtime: Runtime, action: str, ids: Sequence[int], actor: str) -> int:
+    """Move the given messages that are in an allowed state; audit the action; return the count.
+
+    A message currently being sent (``sending``) is never touched: its outcome is decided by
+    the engine holding the lease, and an operator action must not race it.
+    """
+    ids = [int(i) for i in ids]
+    if not ids:
+        return 0
+    allowed, new_state = _ACTIONS[action]
+    now = runtime.clock.now()
+    values: dict[str, object] = {"state": new_state, "updated_at": now, "state_reason": f"{action} by {actor}"}
+    if new_state == "queued":
+        values["next_attempt_at"] = now
+    async with runtime.sessions.begin() as session:
+        result = await session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.state.in_(allowed))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        changed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        audit.record(session, runtime.clock, actor, f"queue.{action}", f"{changed} of {len(ids)}: {_id_list(ids)}")
+    return changed
+
+
+def _id_list(ids: Sequence[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:20])
+    return shown + (f" … (+{len(ids) - 20})" if len(ids) > 20 else "")
+
+
+async def hold(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+    """Keep queued or deferred messages from being sent until released."""
+    return await _operator_action(runtime, "hold", ids, actor)
+
+
+async def release(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+    """Put held messages back in the queue, due now."""
+    return await _operator_action(runtime, "release", ids, actor)
+
+
+async def retry_now(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+    """Make deferred, held or failed messages due now (the retry schedule starts from here)."""
+    return await _operator_action(runtime, "retry", ids, actor)
+
+
+async def cancel(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+    """Cancel messages that have not been sent; they are kept, marked cancelled."""
+    return await _operator_action(runtime, "cancel", ids, actor)
+
+
+async def recover_leases(runtime: Runtime) -> int:
+    """Messages whose lease expired (their engine died mid-send) go back to the queue.
+
+    The attempt that was reserved for them stays counted against the server's cap (we cannot
+    know whether the receiver got the message) and is marked with what happened.
+    """
+    now = runtime.clock.now()
+    async with runtime.sessions.begin() as session:
+        stale = (
+            await session.execute(
+                select(Message.id).where(Message.state == "sending", Message.lease_until < now)
+            )
+        ).scalars().all()
+        if not stale:
+            return 0
+        for chunk_start in range(0, len(stale), 500):
+            chunk = stale[chunk_start:chunk_start + 500]
+            await session.execute(
+                update(DeliveryAttempt)
+                .where(DeliveryAttempt.message_id.in_(chunk), DeliveryAttempt.outcome == "reserved")
+                .values(outcome="transient", text="lease expired: the engine stopped during the send")
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_(chunk), Message.state == "sending", Message.lease_until < now)
+                .values(
+                    state="queued", lease_owner=None, lease_until=None, next_attempt_at=now, updated_at=now,
+                    state_reason="lease expired; queued again",
+                )
+                .execution_options(synchronize_session=False)
+            )
+    return len(stale)
