@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,9 @@ def make_app(console_settings: Settings) -> AppFactory:
                 async with Runtime.open(console_settings, clock=clock) as rt:
                     if seed is not None:
                         await seed(rt)  # type: ignore[misc]
-            asyncio.run(prepare())
+            # In a thread: async tests already run a loop, snapshot tests do not.
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, prepare()).result()
             seeded.append(True)
         return ConsoleTestApp(fresh_runtime(console_settings, clock), role, engine)
 

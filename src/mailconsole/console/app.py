@@ -45,7 +45,7 @@ class MailConsoleApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("colon", "command_palette", "Jump", key_display=":", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("escape", "go_back", "Back", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -118,7 +118,7 @@ class MailConsoleApp(App[None]):
         if callable(show):
             show(tab_id)
 
-    def action_back(self) -> None:
+    def action_go_back(self) -> None:
         """escape: leave the filter box, else go back to the previous pane."""
         focused = self.focused
         if isinstance(focused, Input):
@@ -150,7 +150,7 @@ class MailConsoleApp(App[None]):
             target()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter" and self.is_mounted:
+        if action == "filter":
             try:
                 return True if self._filter_target() is not None else None
             except Exception:

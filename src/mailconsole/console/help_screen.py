@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -21,7 +22,7 @@ class HelpRow:
     enabled: bool
 
 
-def collect_help(app: App[object], pane_title: str) -> list[HelpRow]:
+def collect_help(app: App[Any], pane_title: str) -> list[HelpRow]:
     """Rows for the help screen from the bindings active on the current screen.
 
     Bindings declared on the app are "Everywhere"; the rest belong to the focused pane (or

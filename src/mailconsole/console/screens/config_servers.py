@@ -1,10 +1,116 @@
-"""Config › Servers (placeholder until its issue lands)."""
+"""Config > Servers: the list of sending servers, and the add/edit form generated from FIELDS.
 
-from textual.widgets import Static
+Saving calls ``delivery.servers.add_server`` / ``edit_server``; a ``ServerConfigError`` puts
+each message back under its field in the reopened form, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.widgets import DataTable, Static
+
+from mailconsole.console.widgets.formatting import state_text
+from mailconsole.console.widgets.server_form import ServerFormScreen, ServerFormValues, service_kwargs
+from mailconsole.domain.roles import Permission
+from mailconsole.store.bootstrap import default_account_id
+from mailconsole.store.models import SendingDomain, SendingServer
 
 
-class ServerFormsPane(Static):
-    """Placeholder pane."""
+def _servers_service() -> Any:
+    from mailconsole.delivery import servers
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("Config › Servers: coming soon", **kwargs)  # type: ignore[arg-type]
+    return servers
+
+
+class ServerFormsPane(Container):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add server"),
+        Binding("e", "edit", "Edit server"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.servers: list[SendingServer] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("a adds a server, e or enter edits the highlighted one", classes="summary")
+        table: DataTable[Any] = DataTable(id="config-servers-table", cursor_type="row")
+        table.add_columns("Name", "Type", "Group", "State", "Speed", "Active")
+        yield table
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="config-servers", exit_on_error=False)
+    async def reload(self) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        async with runtime.sessions() as session:
+            self.servers = list((await session.execute(
+                select(SendingServer).order_by(SendingServer.name).limit(500))).scalars())
+        table = self.query_one(DataTable)
+        table.clear()
+        for s in self.servers:
+            speed = "unlimited" if s.speed_mode == "unlimited" else f"{s.speed_limit}/{s.speed_mode}"
+            table.add_row(s.name, s.type, s.group.name if s.group else "-", state_text(s.state),
+                          speed, "yes" if s.active else "no", key=str(s.id))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_edit()
+
+    async def _domains(self) -> list[tuple[str, int]]:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        account_id = await default_account_id(runtime)
+        async with runtime.sessions() as session:
+            rows = await session.execute(select(SendingDomain.domain, SendingDomain.id).where(
+                SendingDomain.account_id == account_id).order_by(SendingDomain.domain).limit(200))
+            return [(str(d), int(i)) for d, i in rows.all()]
+
+    def action_add(self) -> None:
+        if self.app.authorize(Permission.CONFIG):  # type: ignore[attr-defined]
+            self._open(ServerFormValues(), editing=False, errors=None, server_id=None)
+
+    def action_edit(self) -> None:
+        if not self.app.authorize(Permission.CONFIG):  # type: ignore[attr-defined]
+            return
+        table = self.query_one(DataTable)
+        if not self.servers or not 0 <= table.cursor_row < len(self.servers):
+            self.app.notify("No server selected.", severity="warning", timeout=3)
+            return
+        s = self.servers[table.cursor_row]
+        self._open(ServerFormValues(
+            type=s.type, name=s.name, group=s.group.name if s.group else "default", active=s.active,
+            from_name=s.from_name, from_local_part=s.from_local_part, from_domain_id=s.from_domain_id,
+            reply_to=s.reply_to,
+            speed_mode=s.speed_mode, speed_limit=str(s.speed_limit or ""),
+            concurrency=str(s.concurrency), fields=dict(s.settings or {})),
+            editing=True, errors=None, server_id=s.id)
+
+    @work(group="config-servers-form", exit_on_error=False)
+    async def _open(self, values: ServerFormValues, *, editing: bool,
+                    errors: dict[str, str] | None, server_id: int | None) -> None:
+        domains = await self._domains()
+        result = await self.app.push_screen_wait(
+            ServerFormScreen(values, editing=editing, domains=domains, errors=errors))
+        if result is None:
+            return
+        service = _servers_service()
+        app: Any = self.app
+        # The service validates everything again and writes the audit row.
+        kwargs = service_kwargs(result, app.role.value)
+        try:
+            if server_id is not None:
+                await service.edit_server(app.runtime, server_id, **kwargs)
+            else:
+                await service.add_server(app.runtime, type=result.type, **kwargs)
+        except service.ServerConfigError as exc:
+            # Reopen with what was typed and each error under its field.
+            self._open(result, editing=editing, errors=dict(exc.errors), server_id=server_id)
+            return
+        app.notify(f"Server {result.name} saved.", timeout=3)
+        self.reload()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+from typing import Any
 
 from rich.text import Text
 from sqlalchemy.engine import make_url
@@ -43,7 +44,7 @@ class AppHeader(Widget):
 
     engine_state: reactive[str] = reactive("off")
 
-    def __init__(self, role: Role, database: str, **kwargs: str) -> None:
+    def __init__(self, role: Role, database: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.role = role
         self.database = database
