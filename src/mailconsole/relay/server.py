@@ -1,0 +1,308 @@
+"""The SMTP relay: aiosmtpd on implicit TLS, API-key AUTH, the shared policy, 250 after commit.
+
+Runs in the caller's event loop (not aiosmtpd's threaded ``Controller``) because the database
+engine belongs to that loop. Reply codes a client sees:
+
+- ``530 5.7.0`` MAIL (or RCPT/DATA) before AUTH; ``535 5.7.8`` bad credentials;
+  ``454 4.7.0`` AUTH refused for a while after repeated failures from one address;
+- ``550`` per-message policy (``invalid_stream``, ``stream_not_allowed``, ``missing_scope``,
+  sandbox rules), worded by ``domain.policy`` exactly as the HTTP API words them;
+- ``552 5.3.4`` larger than ``SIZE 26214400`` (aiosmtpd stops storing data past the limit);
+- ``451 Temporary failure, try again later`` when storing fails unexpectedly;
+- ``250`` only once the queue transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import ssl
+import warnings
+import weakref
+from base64 import b64decode
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+
+from mailconsole.domain import policy
+from mailconsole.relay import keys as keys_mod
+from mailconsole.relay.submit import KeyRevoked, submit_message
+from mailconsole.relay.throttle import AuthThrottle
+from mailconsole.relay.tls import server_context
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import Account, ApiKey
+
+log = logging.getLogger(__name__)
+
+AUTH_USERNAME = b"apikey"
+MAX_RECIPIENTS = 1000
+TEMPFAIL = "451 Temporary failure, try again later"
+AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
+AUTH_BLOCKED = "454 4.7.0 Too many failed authentication attempts; try again later"
+KEY_REVOKED = "550 5.7.1 key_revoked: this API key has been revoked"
+BAD_RECIPIENT = "553 5.1.3 recipient must be an address like user@example.com"
+TOO_MANY_RECIPIENTS = f"452 4.5.3 Too many recipients (at most {MAX_RECIPIENTS} per message)"
+# aiosmtpd's own size replies, rewritten to the policy's words.
+_AIOSMTPD_SIZE_REPLIES = (
+    "552 Error: Too much mail data",
+    "552 Error: message size exceeds fixed maximum message size",
+)
+
+
+@dataclass
+class Principal:
+    """Who authenticated on this session: the key and its account's sandbox rules."""
+
+    key: ApiKey
+    sandbox: bool = False
+    allowlist: list[str] = field(default_factory=list)
+
+
+async def _principal(runtime: Runtime, plaintext: str) -> Principal | None:
+    key = await keys_mod.authenticate(runtime, plaintext)
+    if key is None:
+        return None
+    async with runtime.sessions() as session:
+        account = await session.get(Account, key.account_id)
+    if account is None:
+        return None
+    return Principal(key=key, sandbox=account.sandbox, allowlist=list(account.sandbox_allowlist or []))
+
+
+class RelaySMTP(SMTP):
+    """aiosmtpd's SMTP with API-key AUTH (async, throttled) and the policy's size wording."""
+
+    def __init__(self, handler: RelayHandler, *, throttle: AuthThrottle, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._relay = handler
+        self._throttle = throttle
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, str) and status in _AIOSMTPD_SIZE_REPLIES:
+            status = policy.message_too_large().smtp_reply
+        await super().push(status)
+
+    def _peer_address(self) -> str:
+        peer = self.session.peer if self.session is not None else None
+        if isinstance(peer, tuple) and peer:
+            return str(peer[0])
+        return str(peer)
+
+    async def _check_credentials(self, login: bytes, password: bytes) -> AuthResult:
+        address = self._peer_address()
+        if self._throttle.blocked_for(address) > 0:
+            return AuthResult(success=False, handled=False, message=AUTH_BLOCKED)
+        principal: Principal | None = None
+        if login == AUTH_USERNAME:
+            try:
+                principal = await _principal(self._relay.runtime, password.decode("utf-8", "replace"))
+            except Exception:
+                log.exception("relay: key lookup failed")
+                return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+        if principal is None:
+            delay = self._throttle.failure(address)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if self._throttle.blocked_for(address) > 0:
+                return AuthResult(success=False, handled=False, message=AUTH_BLOCKED)
+            return AuthResult(success=False, handled=False, message=AUTH_INVALID)
+        self._throttle.success(address)
+        return AuthResult(success=True, auth_data=principal)
+
+    async def _decode_or_fail(self, blob: str) -> bytes | None:
+        try:
+            return b64decode(blob.encode(), validate=True)
+        except Exception:
+            await self.push("501 5.5.2 Can't decode base64")
+            return None
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        data: Any = await self.challenge_auth("") if len(args) == 1 else await self._decode_or_fail(args[1])
+        if data is MISSING or data is None:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(data, bytes)
+        parts = data.split(b"\x00")
+        if len(parts) != 3:
+            await self.push("501 5.5.2 Can't split auth value")
+            return AuthResult(success=False, handled=True)
+        return await self._check_credentials(parts[1], parts[2])
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        login: Any
+        if len(args) == 1:
+            login = await self.challenge_auth(self.AuthLoginUsernameChallenge)
+        else:
+            login = await self._decode_or_fail(args[1])
+        if login is MISSING or login is None:
+            return AuthResult(success=False, handled=True)
+        password = await self.challenge_auth(self.AuthLoginPasswordChallenge)
+        if password is MISSING:
+            return AuthResult(success=False, handled=True)
+        assert isinstance(login, bytes) and isinstance(password, bytes)
+        return await self._check_credentials(login, password)
+
+
+class RelayHandler:
+    """aiosmtpd handler hooks: scope at MAIL, sandbox allow-list at RCPT, submit at DATA."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        principal = session.auth_data
+        assert isinstance(principal, Principal)
+        try:
+            policy.check_scope(principal.key.scopes)
+        except policy.PolicyViolation as violation:
+            return violation.smtp_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        principal = session.auth_data
+        assert isinstance(principal, Principal)
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or " " in domain:
+            return BAD_RECIPIENT
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
+        if principal.sandbox and not policy.recipient_allowed(address, principal.allowlist):
+            return policy.sandbox_recipient_not_allowed(address).smtp_reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        principal = session.auth_data
+        assert isinstance(principal, Principal)
+        raw = envelope.original_content
+        if not isinstance(raw, bytes):
+            raw = bytes(raw or b"")
+        try:
+            ids = await submit_message(
+                self.runtime,
+                principal.key,
+                mail_from=str(envelope.mail_from),
+                recipients=list(envelope.rcpt_tos),
+                raw=raw,
+            )
+        except policy.PolicyViolation as violation:
+            return violation.smtp_reply
+        except KeyRevoked:
+            return KEY_REVOKED
+        except Exception:
+            log.exception("relay: storing a message failed; answered 451")
+            return TEMPFAIL
+        more = f" (+{len(ids) - 1})" if len(ids) > 1 else ""
+        return f"250 2.0.0 OK queued as {ids[0]}{more}"
+
+
+class RelayServer:
+    """The relay listener. ``await start()`` binds (port 0 picks a free one, see ``.port``)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        auth_throttle: AuthThrottle | None = None,
+        hostname: str | None = None,
+        handshake_timeout: float = 10.0,
+        idle_timeout: float = 300.0,
+    ) -> None:
+        self.runtime = runtime
+        self.host = host if host is not None else runtime.settings.relay_host
+        self.port = port if port is not None else runtime.settings.relay_port
+        self.ssl_context = ssl_context
+        self.throttle = auth_throttle or AuthThrottle()
+        self.hostname = hostname or socket.gethostname() or "mailconsole"
+        self.handshake_timeout = handshake_timeout
+        self.idle_timeout = idle_timeout
+        self.handler = RelayHandler(runtime)
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: weakref.WeakSet[RelaySMTP] = weakref.WeakSet()
+
+    def _factory(self) -> RelaySMTP:
+        with warnings.catch_warnings():
+            # "AUTH while not requiring TLS": aiosmtpd only knows STARTTLS; our socket is TLS.
+            warnings.simplefilter("ignore", UserWarning)
+            protocol = self._make_protocol()
+        self._connections.add(protocol)
+        return protocol
+
+    def _make_protocol(self) -> RelaySMTP:
+        return RelaySMTP(
+            self.handler,
+            throttle=self.throttle,
+            data_size_limit=policy.MAX_MESSAGE_BYTES,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=self.hostname,
+            ident="mailconsole relay",
+            tls_context=None,  # implicit TLS: no STARTTLS is offered
+            require_starttls=False,
+            auth_required=True,
+            auth_require_tls=False,  # the socket itself is TLS; aiosmtpd only knows STARTTLS
+            auth_exclude_mechanism=["CRAM-MD5"],
+            timeout=self.idle_timeout,
+        )
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        context = self.ssl_context or server_context(self.runtime.settings)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._factory,
+            host=self.host,
+            port=self.port,
+            ssl=context,
+            ssl_handshake_timeout=self.handshake_timeout,
+        )
+        sock = self._server.sockets[0]
+        self.port = int(sock.getsockname()[1])
+        log.info("relay listening on %s:%s (implicit TLS)", self.host, self.port)
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for protocol in list(self._connections):
+            if protocol.transport is not None:
+                protocol.transport.close()
+        self._connections.clear()
+        try:
+            await asyncio.wait_for(server.wait_closed(), timeout=5)
+        except TimeoutError:  # pragma: no cover - a stuck client must not hang shutdown
+            log.warning("relay: connections still open at shutdown")
+
+    async def __aenter__(self) -> RelayServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+class _ImplicitTlsWarningFilter(logging.Filter):
+    """Quiet two aiosmtpd warnings that do not apply: AUTH without STARTTLS (our socket is
+    TLS from the first byte) and its own use of the deprecated ``Session.login_data``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return "auth_require_tls" not in text and "login_data is deprecated" not in text
+
+
+logging.getLogger("mail.log").addFilter(_ImplicitTlsWarningFilter())
