@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from mailconsole.domain.policy import SCOPES, STREAMS
 from mailconsole.runtime import Runtime
+from mailconsole.store.audit import record
 from mailconsole.store.models import ApiKey
 
 KEY_MARK = "mc"
@@ -87,8 +88,13 @@ async def create_key(
     name: str = "",
     scopes: Iterable[str] = ("mail:send",),
     allowed_streams: Iterable[str] = STREAMS,
+    audit_role: str | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; return the row and the plaintext, which is never available again."""
+    """Create a key; return the row and the plaintext, which is never available again.
+
+    With ``audit_role`` (console and CLI) the creation is written to the audit log in the
+    same transaction.
+    """
     scope_list = _check_choices("scope", scopes, SCOPES)
     stream_list = _check_choices("stream", allowed_streams, STREAMS)
     if not stream_list:
@@ -112,6 +118,9 @@ async def create_key(
             )
             session.add(key)
             await session.flush()
+            if audit_role is not None:
+                detail = f"id={key.id} prefix={prefix} name={name!r} scopes={scope_list} streams={stream_list}"
+                record(session, runtime.clock, audit_role, "api_key.create", detail)
         return key, plaintext
     raise RuntimeError("could not find a free key prefix")  # pragma: no cover
 
@@ -144,7 +153,7 @@ async def list_keys(runtime: Runtime, *, account_id: int | None = None) -> list[
         return [KeyInfo.of(k) for k in (await session.execute(query)).scalars()]
 
 
-async def revoke_key(runtime: Runtime, key_id: int) -> KeyInfo:
+async def revoke_key(runtime: Runtime, key_id: int, *, audit_role: str | None = None) -> KeyInfo:
     """Revoke a key for good; the next AUTH or API call with it fails. Idempotent."""
     async with runtime.sessions.begin() as session:
         key = await session.get(ApiKey, key_id)
@@ -152,6 +161,8 @@ async def revoke_key(runtime: Runtime, key_id: int) -> KeyInfo:
             raise KeyInputError(f"no API key with id {key_id}")
         key.revoked = True
         await session.flush()
+        if audit_role is not None:
+            record(session, runtime.clock, audit_role, "api_key.revoke", f"id={key.id} prefix={key.prefix}")
         return KeyInfo.of(key)
 
 
