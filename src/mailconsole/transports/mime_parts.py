@@ -93,20 +93,21 @@ def _addresses(msg: EmailMessage, name: str) -> tuple[Address, ...]:
     return tuple(Address(email=a.addr_spec, name=a.display_name or "") for a in addresses if a.addr_spec)
 
 
-def _leaves(part: Message) -> list[Message]:
-    """Leaf parts in order; an attached message (message/rfc822) counts as one leaf."""
+def _leaves(part: Message, parent: str = "") -> list[tuple[Message, str]]:
+    """Leaf parts in order with their parent's content type; an attached message
+    (message/rfc822) counts as one leaf."""
     if part.get_content_type() == "message/rfc822" or not part.is_multipart():
-        return [part]
-    out: list[Message] = []
+        return [(part, parent)]
+    out: list[tuple[Message, str]] = []
     payload = part.get_payload()
     if isinstance(payload, list):
         for sub in payload:
             if isinstance(sub, Message):
-                out.extend(_leaves(sub))
+                out.extend(_leaves(sub, part.get_content_type()))
     return out
 
 
-def _attachment(part: Message, index: int) -> Attachment:
+def _attachment(part: Message, parent: str, index: int) -> Attachment:
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload(0)
@@ -116,9 +117,11 @@ def _attachment(part: Message, index: int) -> Attachment:
         content = raw if isinstance(raw, bytes) else b""
     content_id = part.get("Content-ID")
     cid = str(content_id).strip().strip("<>") if content_id else None
+    # A part with a Content-ID inside multipart/related is referenced by the HTML (cid:):
+    # it must stay inline whatever its Content-Disposition says, or the image breaks.
     disposition = part.get_content_disposition()
-    if disposition not in ("attachment", "inline"):
-        disposition = "inline" if cid else "attachment"
+    if cid and (parent == "multipart/related" or disposition is None):
+        disposition = "inline"
     filename = part.get_filename()
     if not filename:
         filename = f"attachment-{index}{mimetypes.guess_extension(content_type) or '.bin'}"
@@ -145,10 +148,8 @@ def extract_parts(raw: bytes) -> MessageParts:
     text_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
     bodies = {id(p) for p in (text_part, html_part) if p is not None}
-    attachments = tuple(
-        _attachment(leaf, i)
-        for i, leaf in enumerate((leaf for leaf in _leaves(msg) if id(leaf) not in bodies), start=1)
-    )
+    others = [(leaf, parent) for leaf, parent in _leaves(msg) if id(leaf) not in bodies]
+    attachments = tuple(_attachment(leaf, parent, i) for i, (leaf, parent) in enumerate(others, start=1))
     headers = tuple(
         (name, _FOLD.sub("", str(value)).strip())
         for name, value in msg.raw_items()
