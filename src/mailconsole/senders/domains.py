@@ -89,9 +89,9 @@ class DomainView:
             "authenticated": self.authenticated,
             "warning": self.warning,
             "checked_at": self.checked_at.isoformat() if self.checked_at else None,
-            "spf": {"verdict": self.spf[0], "reason": self.spf[1]},
-            "dkim": {"verdict": self.dkim[0], "reason": self.dkim[1]},
-            "dmarc": {"verdict": self.dmarc[0], "reason": self.dmarc[1]},
+            "spf": {"status": self.spf[0], "reason": self.spf[1]},
+            "dkim": {"status": self.dkim[0], "reason": self.dkim[1]},
+            "dmarc": {"status": self.dmarc[0], "reason": self.dmarc[1]},
         }
 
 
