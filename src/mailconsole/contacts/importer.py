@@ -192,7 +192,7 @@ async def _insert(session: AsyncSession, dialect: str, values: list[dict[str, An
             )
             for v in values
         ]
-        await conn.exec_driver_sql(_SQLITE_INSERT, tuples)  # type: ignore[arg-type]
+        await conn.exec_driver_sql(_SQLITE_INSERT, tuples)
     elif dialect == "postgresql":
         statement = postgresql.insert(Contact).on_conflict_do_nothing(index_elements=["account_id", "address"])
         await session.execute(statement, values)
