@@ -58,8 +58,8 @@ async def test_rejection_is_logged_and_keeps_the_contact_blocked(runtime: Runtim
     await decide(runtime, request_id=outcome.request_id, approve=False, actor="admin:ada", note="complained twice")
     detail = await contact_detail(runtime, 1, "cy@example.com")
     assert not detail.row.safelisted and detail.row.status == "spam_complaint"
-    assert (detail.log[0].kind, detail.log[0].detail) == (
-        "safelist_rejected", f"safelist request #{outcome.request_id} rejected by admin:ada with note: complained twice")
+    expected = f"safelist request #{outcome.request_id} rejected by admin:ada with note: complained twice"
+    assert (detail.log[0].kind, detail.log[0].detail) == ("safelist_rejected", expected)
     with pytest.raises(ContactError, match="already rejected"):
         await decide(runtime, request_id=outcome.request_id, approve=True, actor="admin:ada")
 
