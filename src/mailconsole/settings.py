@@ -63,6 +63,24 @@ class Settings:
     breaker_cooldown_seconds: float = 60.0
     # Feedback
     bounce_domain: str = ""
+    # Bounce mailbox read on a schedule (empty host / path: not configured). Secrets: never logged.
+    bounce_poll_seconds: float = 300.0
+    bounce_imap_host: str = ""
+    bounce_imap_port: int = 993
+    bounce_imap_tls: str = "ssl"  # ssl | starttls | none
+    bounce_imap_user: str = ""
+    bounce_imap_password: str = field(default="", repr=False)
+    bounce_imap_folder: str = "INBOX"
+    bounce_imap_ca_file: str = ""
+    bounce_processed_folder: str = "Processed"  # "" flags processed mail instead of moving it
+    bounce_maildir: str = ""
+    # ESP webhooks (secrets: never logged)
+    ses_topic_arns: list[str] = field(default_factory=list)  # empty: any topic
+    sendgrid_webhook_public_key: str = ""  # base64 DER (as SendGrid shows it) or PEM
+    mailgun_webhook_signing_key: str = field(default="", repr=False)
+    postmark_webhook_user: str = ""
+    postmark_webhook_password: str = field(default="", repr=False)
+    webhook_max_age_seconds: int = 900
 
     @property
     def effective_database_url(self) -> str:
