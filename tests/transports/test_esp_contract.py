@@ -44,11 +44,12 @@ async def test_429_is_transient_and_honours_retry_after_seconds(case: Case) -> N
     assert result.server_fault is False
 
 
-async def test_500_is_transient_for_the_message(case: Case) -> None:
+async def test_500_is_transient_and_counts_against_the_server(case: Case) -> None:
     _, result = await _send(case, lambda r: httpx.Response(500, text="internal error"))
     assert result.kind is ResultKind.TRANSIENT
     assert result.http_status == 500
-    assert result.server_fault is False
+    assert result.server_fault is True
+    assert result.enhanced_code is None
     assert "internal error" in result.text
 
 
@@ -140,11 +141,7 @@ async def test_check_with_rejected_credentials_says_so(case: Case) -> None:
 def test_registry_builds_the_type_from_parsed_fields(case: Case) -> None:
     cls = transport_class(case.type_name)
     assert cls.TYPE == case.type_name
-    raw = {
-        spec.name: ("eu-west-1" if spec.name == "region" and case.type_name == "ses" else "x" * 20)
-        for spec in cls.FIELDS
-        if spec.required
-    }
+    raw = {spec.name: "x" * 20 for spec in cls.FIELDS if spec.required}
     if case.type_name == "mailgun":
         raw["domain"] = "mg.example.com"
     parsed = parse_fields(cls.FIELDS, raw)
@@ -154,12 +151,25 @@ def test_registry_builds_the_type_from_parsed_fields(case: Case) -> None:
     assert isinstance(transport, Transport)
     assert isinstance(transport, cls)
     assert any(spec.name == "base_url" for spec in cls.FIELDS)
+    # The engine passes the server's concurrency cap to constructors that take it.
+    assert isinstance(build_transport(case.type_name, {**parsed.settings, "concurrency": 3}, parsed.secrets), cls)
+
+
+MISSING = {
+    "ses": {"access_key_id": "Access key ID is required", "secret_access_key": "Secret access key is required"},
+    "sendgrid": {"api_key": "API key is required"},
+    "mailgun": {"api_key": "API key is required", "domain": "Sending domain is required"},
+    "postmark": {"server_token": "Server API token is required"},
+    "elasticemail": {"api_key": "API key is required"},
+}
 
 
 def test_missing_required_fields_give_readable_errors(case: Case) -> None:
-    cls = transport_class(case.type_name)
-    parsed = parse_fields(cls.FIELDS, {})
-    required = [spec for spec in cls.FIELDS if spec.required and spec.default is None]
-    assert required
-    for spec in required:
-        assert parsed.errors[spec.name] == f"{spec.label} is required"
+    parsed = parse_fields(transport_class(case.type_name).FIELDS, {"base_url": "ftp://x", "pasword": "y"})
+    assert parsed.errors == {
+        **MISSING[case.type_name],
+        "base_url": "must start with https:// (or http:// for a local proxy), got 'ftp://x'",
+        "pasword": parsed.errors["pasword"],
+    }
+    assert parsed.errors["pasword"].startswith("unknown field 'pasword'; known fields: ")
+    assert parsed.secrets == {}

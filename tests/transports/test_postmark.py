@@ -92,7 +92,7 @@ async def test_stream_names_are_configurable() -> None:
             True,
             None,
         ),
-        (503, 100, "Maintenance", ResultKind.TRANSIENT, False, None),
+        (503, 100, "Maintenance", ResultKind.TRANSIENT, True, None),
     ],
 )
 async def test_error_codes_are_classified(

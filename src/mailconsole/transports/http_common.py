@@ -4,7 +4,8 @@ redaction of secrets, and a small base class owning the httpx client.
 One classifier for all five providers keeps the engine's promises in one place:
 
 * 2xx -> ACCEPTED with the provider's message id;
-* 429 and 5xx (and 408) -> TRANSIENT, honouring ``Retry-After``;
+* 429 and 5xx (and 408) -> TRANSIENT, honouring ``Retry-After``; a 5xx also sets
+  ``server_fault`` (the provider failed; nothing is known about the recipient);
 * 401/403 (and a 404 on the sending endpoint: wrong domain / region) -> the **server** is
   misconfigured: TRANSIENT with ``server_fault=True`` so the message goes to another server
   and the contact is never blamed;
@@ -169,7 +170,11 @@ def classify_response(
             ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after, server_fault=True
         )
     if hint == "transient" or (hint is None and (status in (408, 425, 429) or status >= 500)):
-        return SendResult(ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after)
+        # A 5xx is the provider failing, never the recipient: it counts against the server so
+        # the engine retries at once elsewhere. A 429 is the server pacing us: wait, same server.
+        return SendResult(
+            ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after, server_fault=status >= 500
+        )
     if hint == "recipient" or (hint is None and names_recipient(detail, recipients)):
         return SendResult(ResultKind.PERMANENT, text=text, http_status=status, enhanced_code=RECIPIENT_ENHANCED_CODE)
     if hint == "permanent" or 400 <= status < 500:
@@ -225,11 +230,15 @@ class HttpTransportBase:
         secrets: Iterable[str | None],
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._secrets = tuple(s for s in secrets if s)
+        # The engine passes the server's concurrency cap; the pool never opens more connections.
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.AsyncClient(
             transport=http_transport,
+            limits=limits if concurrency else httpx.Limits(),
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": "mailconsole"},
             follow_redirects=False,

@@ -75,12 +75,14 @@ class MailgunTransport(HttpTransportBase):
         base_url: str | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url or REGION_URLS.get(region, REGION_URLS["us"]),
             secrets=(api_key,),
             http_transport=http_transport,
             timeout=timeout,
+            concurrency=concurrency,
         )
         self.domain = domain
         self.region = region

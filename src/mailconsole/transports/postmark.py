@@ -122,12 +122,14 @@ class PostmarkTransport(HttpTransportBase):
         base_url: str | None = DEFAULT_BASE_URL,
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url or DEFAULT_BASE_URL,
             secrets=(server_token,),
             http_transport=http_transport,
             timeout=timeout,
+            concurrency=concurrency,
         )
         self.transactional_stream = transactional_stream or "outbound"
         self.broadcast_stream = broadcast_stream or "broadcast"

@@ -131,9 +131,14 @@ class SendGridTransport(HttpTransportBase):
         base_url: str | None = DEFAULT_BASE_URL,
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(
-            base_url=base_url or DEFAULT_BASE_URL, secrets=(api_key,), http_transport=http_transport, timeout=timeout
+            base_url=base_url or DEFAULT_BASE_URL,
+            secrets=(api_key,),
+            http_transport=http_transport,
+            timeout=timeout,
+            concurrency=concurrency,
         )
         self._auth = {"Authorization": f"Bearer {api_key}"}
 

@@ -90,7 +90,6 @@ class SesTransport(HttpTransportBase):
             "region",
             "Region",
             "text",
-            required=True,
             default="us-east-1",
             validator=_region_validator,
             help="AWS region of the verified identity, e.g. eu-west-1",
@@ -127,12 +126,14 @@ class SesTransport(HttpTransportBase):
         base_url: str | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url or default_endpoint(region),
             secrets=(secret_access_key,),
             http_transport=http_transport,
             timeout=timeout,
+            concurrency=concurrency,
         )
         self.region = region
         self.configuration_set = configuration_set or None
