@@ -283,3 +283,14 @@ async def test_bad_smtp_input_gets_clear_codes(relay: RelayServer, api_key: str,
     assert (bad_rcpt.code, bad_rcpt.message) == (553, "5.1.3 recipient must be an address like user@example.com")
     assert nested.code == 503
     assert bogus.code == 500
+
+
+async def test_long_lines_and_leading_dots_arrive_intact(
+    relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext
+) -> None:
+    body = "x" * 5000 + "\r\n.leading dot\r\n..two dots\r\n"
+    async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
+        await client.login("apikey", api_key)
+        await client.sendmail("a@example.com", ["b@example.net"], mime(body=body))
+    [(_, raw)] = await stored(runtime)
+    assert raw.endswith(("\r\n" + body).encode())

@@ -24,7 +24,7 @@ from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from mailconsole.domain import policy
 from mailconsole.relay import keys as keys_mod
@@ -83,6 +83,59 @@ class RelaySMTP(SMTP):
         if isinstance(status, str) and status in _AIOSMTPD_SIZE_REPLIES:
             status = policy.message_too_large().smtp_reply
         await super().push(status)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA into one growing buffer, storing nothing past the size limit.
+
+        aiosmtpd's own DATA keeps one bytearray per line (about twice the message size for
+        base64 attachments) and refuses lines over 1000 bytes; this version keeps one buffer,
+        accepts long lines (many application mailers send them) and, once the limit is
+        passed, keeps reading to the final dot without storing, then answers 552.
+        """
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None and self.session is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        limit = self.data_size_limit or policy.MAX_MESSAGE_BYTES
+        buffer = bytearray()
+        received = 0
+        too_large = False
+        at_line_start = True
+        while self.transport is not None:
+            try:
+                line = await self._reader.readuntil(b"\r\n")
+            except asyncio.LimitOverrunError as exc:  # a long line: take what is buffered
+                line = await self._reader.read(exc.consumed)
+            if at_line_start and line == b".\r\n":
+                break
+            received += len(line)
+            if received > limit:
+                if not too_large:
+                    too_large = True
+                    buffer = bytearray()  # release what was stored
+            elif at_line_start and line.startswith(b"."):
+                buffer += line[1:]
+            else:
+                buffer += line
+            at_line_start = line.endswith(b"\r\n")
+        if too_large:
+            self._set_post_data_state()
+            await self.push(policy.message_too_large().smtp_reply)
+            return
+        content = bytes(buffer)
+        del buffer
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._relay.handle_DATA(self, self.session, self.envelope)
+        self._set_post_data_state()
+        await self.push(status)
 
     def _peer_address(self) -> str:
         peer = self.session.peer if self.session is not None else None
