@@ -1,0 +1,118 @@
+"""A real Dovecot IMAP server on 127.0.0.1 for the bounce-mailbox tests.
+
+Started from a temporary config: passwd-file user, Maildir storage in a temp dir, plain IMAP
+on a free loopback port (TLS is the mailbox client's job and is exercised by ssl tests of
+imaplib itself). Runs as root (mail owned by the package's ``dovecot`` user) or rootless.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+USER = "bounces"
+PASSWORD = "s3cret-test-only"
+
+
+@dataclass
+class Dovecot:
+    port: int
+    user: str
+    password: str
+    root: Path
+    process: subprocess.Popen[bytes]
+
+
+def missing_reason() -> str | None:
+    if shutil.which("dovecot") is None:
+        return "dovecot is not installed (apt-get install dovecot-imapd; .ci/run does this)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(root: Path) -> Dovecot:
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("dovecot")
+        uid, gid = owner.pw_uid, owner.pw_gid
+        os.chown(root / "mail", uid, gid)
+        extra = ""
+    else:
+        uid, gid = os.getuid(), os.getgid()
+        me = pwd.getpwuid(uid).pw_name
+        extra = f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+    port = _free_port()
+    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    (root / "dovecot.conf").write_text(
+        f"""{extra}base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+first_valid_uid = {uid}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+    )
+    process = subprocess.Popen(
+        ["dovecot", "-F", "-c", str(root / "dovecot.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"dovecot exited: {err.strip()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                if conn.recv(100).startswith(b"* OK"):
+                    return Dovecot(port, USER, PASSWORD, root, process)
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError("dovecot did not start listening within 10 s")
+
+
+def stop(server: Dovecot) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
