@@ -240,9 +240,16 @@ def classify_transport_error(exc: BaseException) -> Classification:
     so the message is retried (on another server of the group when possible) and the contact
     is left alone.
     """
-    names = [cls.__name__ for cls in type(exc).__mro__]
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        names.insert(0, "SSLCertVerificationError")
+    # Libraries wrap the OS error (aiosmtplib's SMTPConnectError from ConnectionRefusedError):
+    # look through the cause chain so the most specific reason wins.
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 5:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    names = {cls.__name__ for item in chain for cls in type(item).__mro__}
+    if any(isinstance(item, ssl.SSLCertVerificationError) for item in chain):
+        names.add("SSLCertVerificationError")
     for name, reason in _ERROR_NAMES:
         if name in names:
             return Classification(ResultKind.TRANSIENT, "none", True, reason)

@@ -1,0 +1,205 @@
+"""Claiming work for one server: the cap check, the lease and the reservation in ONE transaction.
+
+A server's speed cap is counted from ``DeliveryAttempt`` rows. Counting and inserting the
+'reserved' attempts happen inside the same write transaction, serialised per server:
+SQLite takes its single write lock at BEGIN IMMEDIATE (see ``store/db.py``), PostgreSQL locks
+the server row ``FOR UPDATE``. So however many workers or engine processes race, the count
+every one of them sees already includes the others' reservations: a cap cannot be exceeded.
+Messages are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (ignored by SQLite, which
+needs no row locks under its write lock), so several engines share one queue.
+
+Suppression is decided here too: a recipient whose contact is not mailable (blocklisted,
+complained, multiple soft bounces, unless safelisted) is never sent to; the message becomes
+``suppressed`` with the contact's reason and takes no capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func, select, update
+
+from mailconsole.contacts.service import canonical_address
+from mailconsole.domain.contact_status import is_mailable
+from mailconsole.domain.ratelimit import allowance, speed_of, window_starts
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import Contact, DeliveryAttempt, Message, SendingServer
+
+READY_STATES = ("queued", "deferred")
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    message_id: int
+    attempt_id: int
+    server_id: int
+    account_id: int
+    recipient: str
+    envelope_from: str
+    stream: str
+    tracking: bool
+    body_id: int
+    attempts: int  # attempts made before this one
+    created_at: dt.datetime
+
+
+@dataclass
+class ClaimResult:
+    claimed: list[ClaimedMessage] = field(default_factory=list)
+    suppressed: list[tuple[int, str]] = field(default_factory=list)
+    capped: bool = False  # the speed cap (or smoothing slice) allowed fewer than wanted
+    eligible: bool = True  # the server may send (active, healthy) per the database
+
+
+async def claim_for_server(
+    runtime: Runtime,
+    server_id: int,
+    *,
+    want: int,
+    owner: str,
+    account_ids: Sequence[int],
+) -> ClaimResult:
+    """Lease up to ``want`` due messages of the given accounts to ``server_id`` and reserve them."""
+    out = ClaimResult()
+    if want <= 0 or not account_ids:
+        return out
+    now = runtime.clock.now()
+    lease_until = now + dt.timedelta(seconds=runtime.settings.lease_seconds)
+    async with runtime.sessions.begin() as session:
+        server_q = select(
+            SendingServer.active, SendingServer.state, SendingServer.speed_mode, SendingServer.speed_limit
+        ).where(SendingServer.id == server_id)
+        if runtime.backend == "postgresql":
+            server_q = server_q.with_for_update()
+        row = (await session.execute(server_q)).first()
+        if row is None or not row.active or row.state != "healthy":
+            out.eligible = False
+            return out
+        speed = speed_of(row.speed_mode, row.speed_limit)
+        n = want
+        if not speed.unlimited:
+            window_start, slice_start = window_starts(speed, now)
+            in_window, in_slice = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.sum(case((DeliveryAttempt.at > slice_start, 1), else_=0)),
+                    ).where(DeliveryAttempt.server_id == server_id, DeliveryAttempt.at > window_start)
+                )
+            ).one()
+            allowed = allowance(speed, int(in_window or 0), int(in_slice or 0))
+            assert allowed is not None
+            if allowed < want:
+                out.capped = True
+            n = min(want, allowed)
+            if n <= 0:
+                return out
+        msg_q = (
+            select(
+                Message.id, Message.account_id, Message.recipient, Message.envelope_from, Message.stream,
+                Message.tracking, Message.body_id, Message.attempts, Message.created_at,
+            )
+            .where(
+                Message.state.in_(READY_STATES),
+                Message.next_attempt_at <= now,
+                Message.account_id.in_(list(account_ids)),
+            )
+            .order_by(Message.next_attempt_at, Message.id)
+            .limit(n)
+        )
+        if runtime.backend == "postgresql":
+            msg_q = msg_q.with_for_update(skip_locked=True, of=Message)
+        rows = (await session.execute(msg_q)).all()
+        if not rows:
+            return out
+        blocked = await _unmailable(session, [(r.account_id, r.recipient) for r in rows])
+        take = []
+        for r in rows:
+            reason = blocked.get((r.account_id, canonical_address(r.recipient)))
+            if reason is not None:
+                out.suppressed.append((r.id, reason))
+            else:
+                take.append(r)
+        if out.suppressed:
+            await session.execute(
+                update(Message),
+                [
+                    {"id": mid, "state": "suppressed", "state_reason": reason, "updated_at": now,
+                     "lease_owner": None, "lease_until": None}
+                    for mid, reason in out.suppressed
+                ],
+            )
+        if not take:
+            return out
+        await session.execute(
+            update(Message),
+            [
+                {"id": r.id, "state": "sending", "lease_owner": owner, "lease_until": lease_until,
+                 "server_id": server_id, "updated_at": now}
+                for r in take
+            ],
+        )
+        attempts = [DeliveryAttempt(message_id=r.id, server_id=server_id, at=now, outcome="reserved") for r in take]
+        session.add_all(attempts)
+        await session.flush()
+        out.claimed = [
+            ClaimedMessage(
+                message_id=r.id, attempt_id=a.id, server_id=server_id, account_id=r.account_id,
+                recipient=r.recipient, envelope_from=r.envelope_from, stream=r.stream, tracking=r.tracking,
+                body_id=r.body_id, attempts=r.attempts, created_at=r.created_at,
+            )
+            for r, a in zip(take, attempts, strict=True)
+        ]
+    return out
+
+
+async def _unmailable(session: object, pairs: list[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(account, canonical address) -> reason, for recipients whose contact must not be mailed."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    assert isinstance(session, AsyncSession)
+    by_account: dict[int, set[str]] = {}
+    for account_id, recipient in pairs:
+        by_account.setdefault(account_id, set()).add(canonical_address(recipient))
+    out: dict[tuple[int, str], str] = {}
+    for account_id, addresses in by_account.items():
+        rows = (
+            await session.execute(
+                select(Contact.address, Contact.status, Contact.safelisted, Contact.status_reason).where(
+                    and_(Contact.account_id == account_id, Contact.address.in_(sorted(addresses)),
+                         Contact.status != "active")
+                )
+            )
+        ).all()
+        for address, status, safelisted, reason in rows:
+            if not is_mailable(status, bool(safelisted)):
+                out[(account_id, address)] = f"suppressed: contact is {status}" + (f" ({reason})" if reason else "")
+    return out
+
+
+async def release_claims(runtime: Runtime, claimed: Sequence[ClaimedMessage], reason: str) -> None:
+    """Give back messages that were claimed but never handed to a transport (engine stopping).
+
+    Their reserved attempts are deleted (nothing was sent, so they must not eat the cap) and
+    the messages are due again at once.
+    """
+    if not claimed:
+        return
+    now = runtime.clock.now()
+    from sqlalchemy import delete
+
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            delete(DeliveryAttempt).where(
+                DeliveryAttempt.id.in_([c.attempt_id for c in claimed]), DeliveryAttempt.outcome == "reserved"
+            )
+        )
+        await session.execute(
+            update(Message)
+            .where(Message.id.in_([c.message_id for c in claimed]), Message.state == "sending")
+            .values(state="queued", lease_owner=None, lease_until=None, next_attempt_at=now, updated_at=now,
+                    state_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
