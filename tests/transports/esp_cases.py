@@ -75,10 +75,15 @@ def json_body(request: httpx.Request) -> Any:
 
 
 def multipart_fields(request: httpx.Request) -> dict[str, list[tuple[bytes, str | None, str]]]:
+    return parse_multipart(request.headers["content-type"], request.content)
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, list[tuple[bytes, str | None, str]]]:
     """Parse a multipart/form-data body (RFC 7578) byte-exactly:
     name -> [(value bytes, filename, content type)]."""
-    boundary = request.headers["content-type"].split("boundary=", 1)[1].strip('"').encode()
-    chunks = request.content.split(b"--" + boundary)
+    assert content_type.startswith("multipart/form-data; boundary=")
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    chunks = body.split(b"--" + boundary)
     assert chunks[-1].startswith(b"--"), "multipart body must end with the closing boundary"
     out: dict[str, list[tuple[bytes, str | None, str]]] = {}
     for chunk in chunks[1:-1]:
