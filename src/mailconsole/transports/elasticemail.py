@@ -126,7 +126,6 @@ class ElasticEmailTransport(HttpTransportBase):
             count = len(payload) if isinstance(payload, list) else 0
             return f"API key valid ({count} sending domain{'s' if count != 1 else ''})"
 
-        result = await self.check_get(request, detail)
-        if not result.ok and "HTTP 403" in result.detail:
-            return CheckResult(False, result.detail + " (a send-only key cannot be checked; allow ViewSettings)")
-        return result
+        return await self.check_get(
+            request, detail, advice={403: "a send-only key cannot be checked; allow ViewSettings"}
+        )

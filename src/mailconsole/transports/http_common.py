@@ -192,25 +192,40 @@ def classify_exception(exc: Exception, *, secrets: Iterable[str | None] = (), la
     return SendResult(ResultKind.TRANSIENT, text=text, server_fault=True)
 
 
+OkDetail = Callable[[Any], str | tuple[bool, str]]
+CHECK_WHY = {
+    401: "credentials rejected",
+    403: "credentials lack permission",
+    404: "not found (check domain, region or base URL)",
+    429: "rate limited",
+}
+
+
 def check_from_response(
-    response: httpx.Response, *, secrets: Iterable[str | None], label: str, ok_detail: Callable[[Any], str]
+    response: httpx.Response,
+    *,
+    secrets: Iterable[str | None],
+    label: str,
+    ok_detail: OkDetail,
+    advice: Mapping[int, str] | None = None,
 ) -> CheckResult:
-    """ "Test connection": 2xx proves the credentials; anything else is shown in plain words."""
+    """ "Test connection": a 2xx proves the credentials (``ok_detail`` may still refuse, e.g. a key
+    without the send scope); anything else is shown in plain words plus the provider's own."""
     secrets = tuple(secrets)
     if 200 <= response.status_code < 300:
         try:
             payload: Any = response.json()
         except (ValueError, UnicodeDecodeError):
             payload = None
-        return CheckResult(True, redact(f"{label}: {ok_detail(payload)}", secrets))
-    detail = response_detail(response)
-    why = {
-        401: "credentials rejected",
-        403: "credentials lack permission",
-        404: "not found (check domain, region or base URL)",
-        429: "rate limited",
-    }.get(response.status_code, "unexpected answer")
-    return CheckResult(False, redact(f"{label}: {why} (HTTP {response.status_code}) {detail}".strip(), secrets))
+        verdict = ok_detail(payload)
+        ok, text = verdict if isinstance(verdict, tuple) else (True, verdict)
+        return CheckResult(ok, redact(f"{label}: {text}", secrets))
+    status = response.status_code
+    why = CHECK_WHY.get(status, "unexpected answer")
+    text = f"{label}: {why} (HTTP {status}) {response_detail(response)}".strip()
+    if advice and status in advice:
+        text = f"{text} ({advice[status]})"
+    return CheckResult(False, redact(text, secrets))
 
 
 class HttpTransportBase:
@@ -261,11 +276,13 @@ class HttpTransportBase:
             return classify_exception(exc, secrets=self._secrets, label=self.LABEL)
         return response
 
-    async def check_get(self, request: httpx.Request, ok_detail: Callable[[Any], str]) -> CheckResult:
+    async def check_get(
+        self, request: httpx.Request, ok_detail: OkDetail, *, advice: Mapping[int, str] | None = None
+    ) -> CheckResult:
         outcome = await self.request(request)
         if isinstance(outcome, SendResult):
             return CheckResult(False, outcome.text)
-        return check_from_response(outcome, secrets=self._secrets, label=self.LABEL, ok_detail=ok_detail)
+        return check_from_response(outcome, secrets=self._secrets, label=self.LABEL, ok_detail=ok_detail, advice=advice)
 
     def classify(
         self,

@@ -159,14 +159,12 @@ class SendGridTransport(HttpTransportBase):
 
     async def check(self) -> CheckResult:
         request = self._client.build_request("GET", f"{self.base_url}/v3/scopes", headers=self._auth)
-        result = await self.check_get(request, lambda payload: _scopes_detail(payload))
-        if result.ok and "lacks" in result.detail:
-            return CheckResult(False, result.detail)
-        return result
+        return await self.check_get(request, _scopes_verdict)
 
 
-def _scopes_detail(payload: Any) -> str:
+def _scopes_verdict(payload: Any) -> tuple[bool, str]:
+    """A key that cannot send must fail "test connection" even though it authenticates."""
     scopes = payload.get("scopes", []) if isinstance(payload, dict) else []
     if "mail.send" in scopes:
-        return "API key valid (mail.send allowed)"
-    return "API key valid but lacks the mail.send scope"
+        return True, "API key valid (mail.send allowed)"
+    return False, "API key valid but lacks the mail.send scope"
