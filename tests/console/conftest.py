@@ -30,6 +30,7 @@ class ConsoleTestApp(MailConsoleApp):
     """The real app; it also disposes the test's database engine when it closes."""
 
     async def on_unmount(self) -> None:
+        self.workers.cancel_all()
         await self.runtime.engine.dispose()
 
 
