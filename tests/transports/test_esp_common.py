@@ -85,3 +85,11 @@ def test_routing_headers_never_become_custom_headers() -> None:
     raw = make_message().replace(b"X-Campaign: spring", b"X-Mailconsole-Stream: broadcast\nX-Campaign: spring")
     headers = dict(extract_parts(raw).headers)
     assert "X-Mailconsole-Stream" not in headers and headers["X-Campaign"] == "spring"
+
+
+def test_unknown_charset_degrades_instead_of_failing_the_message() -> None:
+    raw = (
+        b"From: a@example.com\r\nTo: b@example.net\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nHall\xc3\xb6\r\n"
+    )
+    assert extract_parts(raw).text == "Hallö\r\n"

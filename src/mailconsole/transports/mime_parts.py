@@ -135,9 +135,15 @@ def _attachment(part: Message, parent: str, index: int) -> Attachment:
 
 
 def _body_text(part: Message | None) -> str | None:
+    """The decoded text of a body part; an unknown or lying charset degrades to UTF-8 with
+    replacement characters rather than failing the message forever."""
     if part is None or not isinstance(part, EmailMessage):
         return None
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, ValueError):
+        raw = part.get_payload(decode=True)
+        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
     return content if isinstance(content, str) else content.decode("utf-8", "replace")
 
 
