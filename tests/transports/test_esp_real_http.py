@@ -5,7 +5,9 @@ received, and Mailgun's multipart upload as received by a real HTTP server."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -65,8 +67,13 @@ def make_app(seen: Seen, monkeypatch: pytest.MonkeyPatch) -> Starlette:
         )
         return JSONResponse({"id": "<wire-1@mg.example.com>", "message": "Queued. Thank you."})
 
+    async def echo_credentials(request: Request) -> Response:
+        # A careless provider (or proxy) repeating the credentials it was sent.
+        return JSONResponse({"message": f"rejected {request.headers['authorization']}"}, status_code=401)
+
     return Starlette(
         routes=[
+            Route("/v3/echo.example.com/messages.mime", echo_credentials, methods=["POST"]),
             Route("/v2/email/outbound-emails", ses_send, methods=["POST"]),
             Route("/v3/mg.example.com/messages.mime", mailgun_send, methods=["POST"]),
         ]
@@ -114,3 +121,20 @@ async def test_mailgun_upload_arrives_byte_exact_over_real_http(server: tuple[st
     assert request["to"] == [RECIPIENT.encode()]
     assert request["message"] == make_message(attachment=True)
     assert str(request["auth"]).startswith("Basic ")
+
+
+async def test_echoed_credentials_reach_neither_result_nor_logs(
+    server: tuple[str, Seen], caplog: pytest.LogCaptureFixture
+) -> None:
+    base, _ = server
+    caplog.set_level(logging.DEBUG)
+    mailgun = MailgunTransport(api_key=SECRET, domain="echo.example.com", base_url=base, timeout=5)
+    result = await mailgun.send(ENVELOPE, make_message())
+    check = await mailgun.check()
+    await mailgun.close()
+    token = base64.b64encode(f"api:{SECRET}".encode()).decode()
+    assert (result.kind, result.server_fault) == (ResultKind.TRANSIENT, True)
+    assert result.text == "Mailgun HTTP 401: rejected Basic [redacted]"
+    assert caplog.records, "debug logging was captured"
+    for text in (result.text, check.detail, caplog.text):
+        assert SECRET not in text and token not in text
