@@ -68,3 +68,24 @@ async def start_zone_server() -> ZoneServer:
     transport, _ = await loop.create_datagram_endpoint(lambda: server, local_addr=("127.0.0.1", 0))
     server.port = transport.get_extra_info("sockname")[1]
     return server
+
+
+class ThreadedZone:
+    """The same server on a loop in a background thread, for sync tests (CLI runs its own loop)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.server: ZoneServer = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(5)
+
+    async def _start(self) -> ZoneServer:
+        return await start_zone_server()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.server.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()

@@ -1,14 +1,22 @@
-"""`mailconsole identity` and `mailconsole domains` as a person runs them (real subprocesses)."""
+"""`mailconsole identity` and `mailconsole domains` as a person runs them.
+
+Errors are checked through a real subprocess (the exact stderr line and exit status); the
+rest runs in-process with click's CliRunner to keep the suite fast.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from tests.senders.dns_server import ZoneServer
+from click.testing import CliRunner
+
+from mailconsole.cli import cli
+from tests.senders.dns_server import ThreadedZone
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -21,25 +29,17 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def mc(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI without blocking the loop (the test's DNS server lives on it)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mailconsole",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+def mc(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """The real `mailconsole` command in a subprocess, for what a person sees on stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailconsole", *args], env=env, capture_output=True, text=True, timeout=60
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return proc.returncode, proc.stdout, proc.stderr
 
 
-async def test_identity_set_with_free_mail_exits_2_with_the_rule_message(tmp_path: Path) -> None:
+def test_identity_set_with_free_mail_exits_2_with_the_rule_message(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    code, out, err = await mc(
+    code, _, err = mc(
         env, "identity", "set", "--name", "Jane", "--from", "jane@gmail.com", "--reply-to", "help@gmail.com"
     )
     assert code == 2
@@ -48,53 +48,68 @@ async def test_identity_set_with_free_mail_exits_2_with_the_rule_message(tmp_pat
         "on your own business domain; reply-to address 'help@gmail.com' is on gmail.com, a free-mail "
         "provider; use an address on your own business domain\n"
     )
-    code, out, _ = await mc(env, "identity", "show", "--json")
-    assert code == 0
-    shown = json.loads(out)
+    result = CliRunner().invoke(cli, ["identity", "show", "--json"], env=env)
+    assert result.exit_code == 0
+    shown = json.loads(result.stdout)
     assert shown["placeholder"] is True
     assert shown["from"] == "default@placeholder.mailconsole.invalid"
     assert shown["warning"] == "placeholder: replies are undeliverable"
 
 
-async def test_identity_set_then_show(tmp_path: Path) -> None:
+def test_identity_set_then_show(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    code, out, err = await mc(
-        env, "identity", "set", "--name", "Jane Doe", "--from", "jane@doeinc.com", "--reply-to", "support@doeinc.com"
-    )
-    assert (code, err) == (0, "")
-    code, out, _ = await mc(env, "identity", "show")
-    assert out == "sender name: Jane Doe\nfrom:        jane@doeinc.com\nreply-to:    support@doeinc.com\n"
+    runner = CliRunner()
+    args = ["identity", "set", "--name", "Jane Doe", "--from", "jane@doeinc.com", "--reply-to", "support@doeinc.com"]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["identity", "show"], env=env)
+    assert result.stdout == "sender name: Jane Doe\nfrom:        jane@doeinc.com\nreply-to:    support@doeinc.com\n"
 
 
-async def test_domains_add_records_and_check_json(tmp_path: Path, zone: ZoneServer) -> None:
-    env = _env(tmp_path, MAILCONSOLE_DNS_NAMESERVERS=f"127.0.0.1:{zone.port}")
-    code, out, err = await mc(env, "domains", "add", "doeinc.com", "--selector", "s1", "--json")
-    assert (code, err) == (0, "")
-    added = json.loads(out)
-    dkim_value = added["records"][0]["value"]
-    assert added["records"][0]["name"] == "s1._domainkey.doeinc.com"
+def test_domains_add_records_and_check_json(tmp_path: Path) -> None:
+    zone = ThreadedZone()
+    try:
+        env = _env(tmp_path, MAILCONSOLE_DNS_NAMESERVERS=f"127.0.0.1:{zone.server.port}")
+        runner = CliRunner()
 
-    code, out, _ = await mc(env, "domains", "records", "doeinc.com", "--json")
-    assert [r["purpose"] for r in json.loads(out)] == ["DKIM", "SPF", "DMARC"]
+        def mc_in_process(*args: str) -> Any:
+            return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
-    zone.add("s1._domainkey.doeinc.com", "TXT", dkim_value)
-    zone.add("_dmarc.doeinc.com", "TXT", "v=DMARC1; p=quarantine")
-    code, out, err = await mc(env, "domains", "check", "doeinc.com", "--json")
-    assert (code, err) == (0, "")
-    result = json.loads(out)
-    assert result["spf"]["status"] == "fail"
-    assert result["spf"]["reason"] == "doeinc.com has no SPF (v=spf1) record"
-    assert result["dkim"]["status"] == "pass"
-    assert result["dmarc"]["status"] == "pass"
-    assert result["dmarc"]["reason"] == "DMARC policy p=quarantine (failures go to spam)"
-    assert result["warning"].startswith("doeinc.com is not authenticated (SPF fail, DKIM pass")
+        result = mc_in_process("domains", "add", "doeinc.com", "--selector", "s1", "--json")
+        assert result.exit_code == 0, result.output
+        added = json.loads(result.stdout)
+        dkim_value = added["records"][0]["value"]
+        assert added["records"][0]["name"] == "s1._domainkey.doeinc.com"
 
-    code, out, _ = await mc(env, "domains", "list", "--json")
-    [listed] = json.loads(out)
-    assert (listed["domain"], listed["spf"]["status"], listed["dkim"]["status"]) == ("doeinc.com", "fail", "pass")
+        result = mc_in_process("domains", "records", "doeinc.com", "--json")
+        assert [r["purpose"] for r in json.loads(result.stdout)] == ["DKIM", "SPF", "DMARC"]
+
+        zone.server.add("s1._domainkey.doeinc.com", "TXT", dkim_value)
+        zone.server.add("_dmarc.doeinc.com", "TXT", "v=DMARC1; p=quarantine")
+        result = mc_in_process("domains", "check", "doeinc.com", "--json")
+        assert result.exit_code == 0, result.output
+        checked = json.loads(result.stdout)
+        assert checked["spf"]["status"] == "fail"
+        assert checked["spf"]["reason"] == "doeinc.com has no SPF (v=spf1) record"
+        assert checked["dkim"]["status"] == "pass"
+        assert checked["dmarc"]["status"] == "pass"
+        assert checked["dmarc"]["reason"] == "DMARC policy p=quarantine (failures go to spam)"
+        assert checked["warning"].startswith("doeinc.com is not authenticated (SPF fail, DKIM pass")
+
+        result = mc_in_process("domains", "list", "--json")
+        [listed] = json.loads(result.stdout)
+        assert (listed["domain"], listed["spf"]["status"], listed["dkim"]["status"]) == ("doeinc.com", "fail", "pass")
+
+        result = mc_in_process("domains", "check", "doeinc.com")
+        assert result.stdout.splitlines()[:2] == [
+            "SPF    fail     doeinc.com has no SPF (v=spf1) record",
+            '       fix: doeinc.com TXT "v=spf1 ~all"',
+        ]
+    finally:
+        zone.close()
 
 
-async def test_domains_check_of_unknown_domain_exits_2(tmp_path: Path) -> None:
-    code, _, err = await mc(_env(tmp_path), "domains", "check", "nowhere.com")
+def test_domains_check_of_unknown_domain_exits_2(tmp_path: Path) -> None:
+    code, _, err = mc(_env(tmp_path), "domains", "check", "nowhere.com")
     assert code == 2
     assert err == "error: nowhere.com is not a sending domain yet; add it with `domains add nowhere.com`\n"
