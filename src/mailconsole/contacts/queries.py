@@ -116,9 +116,11 @@ async def page(
     *,
     after: str | None = None,
     before: str | None = None,
+    start: str | None = None,
     limit: int = 50,
 ) -> list[ContactRow]:
-    """One window of contacts in address order: after ``after`` (forward) or before ``before``."""
+    """One window of contacts in address order: after ``after``, from ``start`` (inclusive,
+    to redraw the same window) or the window ending just before ``before``."""
     query: Select[Any] = _filtered(select(*_COLUMNS), account_id, flt)  # type: ignore[arg-type]
     if before is not None:
         query = query.where(Contact.address < before).order_by(Contact.address.desc()).limit(limit)
@@ -126,6 +128,8 @@ async def page(
     else:
         if after is not None:
             query = query.where(Contact.address > after)
+        if start is not None:
+            query = query.where(Contact.address >= start)
         rows = list((await session.execute(query.order_by(Contact.address).limit(limit))).all())
     return [ContactRow(*row) for row in rows]
 

@@ -19,14 +19,14 @@ LABELS: dict[str, str] = {
     ContactStatus.MULTIPLE_SOFT_BOUNCES: "soft bounces",
 }
 
-# Colour names Textual and Rich both understand; colour only where it means something.
+# Hex colours (terminal themes remap named ANSI colours); colour only where it means something.
 COLOURS: dict[str, str] = {
-    ContactStatus.ACTIVE: "green",
-    ContactStatus.BLOCKLISTED: "red",
-    ContactStatus.SPAM_COMPLAINT: "magenta",
-    ContactStatus.MULTIPLE_SOFT_BOUNCES: "dark_orange",
+    ContactStatus.ACTIVE: "#2e7d32",
+    ContactStatus.BLOCKLISTED: "#c62828",
+    ContactStatus.SPAM_COMPLAINT: "#8e24aa",
+    ContactStatus.MULTIPLE_SOFT_BOUNCES: "#e65100",
 }
-SAFELISTED_COLOUR = "dodger_blue2"
+SAFELISTED_COLOUR = "#1565c0"
 
 ACTION_LABELS: dict[str, str] = {
     "check_again": "Check again",
@@ -61,7 +61,7 @@ def bubble_for(
 ) -> Bubble:
     """Everything a person needs to understand a contact's status at a glance, and what to do."""
     label = LABELS.get(status, status)
-    colour = COLOURS.get(status, "grey50")
+    colour = COLOURS.get(status, "#757575")
     if safelisted:
         label = "safelisted"
         colour = SAFELISTED_COLOUR

@@ -15,6 +15,7 @@ class Permission(enum.StrEnum):
     VIEW = "view"
     CONTACT_ACTION = "contact_action"  # check again, request safelist, edit address
     REVIEW = "review"  # approve / reject safelist requests
+    CONTACT_BULK = "contact_bulk"  # act on a filtered selection of contacts, import contacts
     QUEUE_ACTION = "queue_action"  # hold, release, retry, cancel
     CONFIG = "config"  # servers, identity, domains, API keys
 
