@@ -50,10 +50,12 @@ async def _find_message(session: AsyncSession, report: FeedbackReport) -> Messag
         if message is not None:
             return message
     if report.provider_message_id:
+        bare = report.provider_message_id.strip().strip("<>")
+        variants = {report.provider_message_id, bare, f"<{bare}>"}  # ESPs differ on the brackets
         rows = (
             await session.execute(
                 select(Message)
-                .where(Message.provider_message_id == report.provider_message_id)
+                .where(Message.provider_message_id.in_(variants))
                 .order_by(Message.id)
                 .limit(50)
             )

@@ -1,0 +1,104 @@
+"""Mailgun webhooks: HMAC-SHA256 of timestamp + token; stale and replayed tokens refused."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from mailconsole.feedback import metrics
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import FeedbackEvent
+from tests.feedback.helpers import contact_status, count, feedback_rows, seed_message
+from tests.feedback.webhook_kit import MAILGUN_KEY, client, mailgun_body
+
+
+@pytest.fixture(autouse=True)
+def _key(runtime: Runtime) -> None:
+    runtime.settings.mailgun_webhook_signing_key = MAILGUN_KEY
+
+
+def _failed(recipient: str = "alice@example.com", severity: str = "permanent") -> dict[str, Any]:
+    return {
+        "event": "failed",
+        "id": f"mg-{severity}",
+        "severity": severity,
+        "reason": "bounce",
+        "recipient": recipient,
+        "message": {"headers": {"message-id": "20260302090003.1.ABC@mg.sender.test"}},
+        "delivery-status": {"code": 550, "message": "5.1.1 The email account that you tried to reach does not exist"},
+    }
+
+
+def _now(runtime: Runtime) -> int:
+    return int(runtime.clock.now().timestamp())
+
+
+async def test_signed_mailgun_permanent_failure_blocklists(runtime: Runtime) -> None:
+    message_id = await seed_message(
+        runtime, "alice@example.com", provider_message_id="<20260302090003.1.ABC@mg.sender.test>"
+    )
+    body = mailgun_body(_failed(), timestamp=_now(runtime), token="tok-1")
+    async with client(runtime) as http:
+        response = await http.post("/webhooks/mailgun", content=body)
+    assert response.json() == {"recorded": 1, "duplicates": 0}
+    assert await contact_status(runtime, "alice@example.com") == "blocklisted"
+    (row,) = await feedback_rows(runtime)
+    assert (row.source, row.message_id, row.status_code) == ("mailgun", message_id, "5.1.1")
+
+
+async def test_mailgun_temporary_failure_is_a_soft_bounce(runtime: Runtime) -> None:
+    body = mailgun_body(_failed(severity="temporary"), timestamp=_now(runtime), token="tok-2")
+    async with client(runtime) as http:
+        await http.post("/webhooks/mailgun", content=body)
+    (row,) = await feedback_rows(runtime)
+    assert (row.kind, row.outcome) == ("delay", "soft_bounce")
+    assert await contact_status(runtime, "alice@example.com") == "active"
+
+
+async def test_mailgun_complaint_marks_spam_complaint(runtime: Runtime) -> None:
+    data = {"event": "complained", "id": "mg-c", "recipient": "olivia@yahoo.com", "message": {"headers": {}}}
+    async with client(runtime) as http:
+        await http.post("/webhooks/mailgun", content=mailgun_body(data, timestamp=_now(runtime), token="tok-c"))
+    assert await contact_status(runtime, "olivia@yahoo.com") == "spam_complaint"
+
+
+async def test_mailgun_bad_signature_is_refused_and_not_logged_with_the_key(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = mailgun_body(_failed(), timestamp=_now(runtime), token="tok-3", key="not-the-key")
+    before = metrics.refused_count("mailgun", "bad_signature")
+    with caplog.at_level(logging.DEBUG):
+        async with client(runtime) as http:
+            response = await http.post("/webhooks/mailgun", content=body)
+    assert response.status_code == 403
+    assert metrics.refused_count("mailgun", "bad_signature") == before + 1
+    assert MAILGUN_KEY not in caplog.text
+    assert "refused mailgun webhook from 127.0.0.1: bad_signature" in caplog.text
+    assert await count(runtime, FeedbackEvent) == 0
+
+
+async def test_stale_mailgun_timestamp_is_refused(runtime: Runtime) -> None:
+    body = mailgun_body(_failed(), timestamp=_now(runtime) - 3600, token="tok-4")
+    async with client(runtime) as http:
+        response = await http.post("/webhooks/mailgun", content=body)
+    assert response.status_code == 403
+    assert response.json() == {"error": "stale", "message": "the signature timestamp is too old"}
+
+
+async def test_replayed_mailgun_token_is_refused(runtime: Runtime) -> None:
+    body = mailgun_body(_failed(), timestamp=_now(runtime), token="tok-5")
+    async with client(runtime) as http:
+        first = await http.post("/webhooks/mailgun", content=body)
+        replay = await http.post("/webhooks/mailgun", content=body)
+    assert first.status_code == 200
+    assert replay.status_code == 403
+    assert replay.json()["error"] == "replayed"
+    assert await count(runtime, FeedbackEvent) == 1
+
+
+async def test_mailgun_body_without_signature_gets_401(runtime: Runtime) -> None:
+    async with client(runtime) as http:
+        response = await http.post("/webhooks/mailgun", json={"event-data": _failed()})
+    assert response.status_code == 401
