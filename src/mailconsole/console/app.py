@@ -188,7 +188,9 @@ class MailConsoleApp(App[None]):
     async def _engine_state(self) -> str:
         if self.engine is not None:
             state = getattr(self.engine, "state", None)
-            return str(state) if isinstance(state, str) and state else "running"
+            if isinstance(state, str) and state:
+                return state
+            return "running" if getattr(self.engine, "running", True) else "stopped"
         # No engine in this process: is one running elsewhere on this database?
         since = self.runtime.clock.now() - HEARTBEAT_FRESH
         async with self.runtime.sessions() as session:
