@@ -322,4 +322,4 @@ def url_validator(value: Any) -> str | None:
 
 def secret_validator(value: Any) -> str | None:
     # Never echo the value: it is a credential.
-    return "is too short to be a real key" if len(str(value).strip()) < 8 else None
+    return "must be at least 8 characters long" if len(str(value).strip()) < 8 else None
