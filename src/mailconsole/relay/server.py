@@ -28,6 +28,7 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from mailconsole.domain import policy
 from mailconsole.relay import keys as keys_mod
+from mailconsole.relay.batcher import EnqueueBatcher
 from mailconsole.relay.submit import KeyRevoked, submit_message
 from mailconsole.relay.throttle import AuthThrottle
 from mailconsole.relay.tls import server_context
@@ -200,8 +201,9 @@ class RelaySMTP(SMTP):
 class RelayHandler:
     """aiosmtpd handler hooks: scope at MAIL, sandbox allow-list at RCPT, submit at DATA."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, batcher: EnqueueBatcher | None = None) -> None:
         self.runtime = runtime
+        self.batcher = batcher
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
@@ -247,6 +249,7 @@ class RelayHandler:
                 mail_from=str(envelope.mail_from),
                 recipients=list(envelope.rcpt_tos),
                 raw=raw,
+                batcher=self.batcher,
             )
         except policy.PolicyViolation as violation:
             return violation.smtp_reply
@@ -282,7 +285,8 @@ class RelayServer:
         self.hostname = hostname or socket.gethostname() or "mailconsole"
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
-        self.handler = RelayHandler(runtime)
+        self.batcher = EnqueueBatcher(runtime)
+        self.handler = RelayHandler(runtime, self.batcher)
         self._server: asyncio.AbstractServer | None = None
         self._connections: weakref.WeakSet[RelaySMTP] = weakref.WeakSet()
 
@@ -316,6 +320,7 @@ class RelayServer:
             return
         context = self.ssl_context or server_context(self.runtime.settings)
         loop = asyncio.get_running_loop()
+        self.batcher.start()
         self._server = await loop.create_server(
             self._factory,
             host=self.host,
@@ -340,6 +345,7 @@ class RelayServer:
             await asyncio.wait_for(server.wait_closed(), timeout=5)
         except TimeoutError:  # pragma: no cover - a stuck client must not hang shutdown
             log.warning("relay: connections still open at shutdown")
+        await self.batcher.stop()
 
     async def __aenter__(self) -> RelayServer:
         await self.start()

@@ -1,0 +1,248 @@
+"""Group commit for the relay: many sessions' messages written in one transaction.
+
+SQLite serialises writers, and each small transaction pays a lock round-trip and a WAL commit;
+with a dozen SMTP sessions committing one message each they mostly wait on one another.
+One writer task takes every submission waiting, writes them together and commits once, then
+wakes each session with its ids, so a 250 still means "committed". If a batch fails, each
+submission is retried alone so one bad message cannot fail its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailconsole.domain import policy
+from mailconsole.runtime import Runtime
+from mailconsole.store.models import Account, ApiKey, Message, MessageBody
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_ITEMS = 256
+MAX_BATCH_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class Submission:
+    """One message that passed the key-and-message policy, waiting to be stored.
+
+    ``bodies`` is one body for all recipients or one per recipient (broadcast unsubscribe
+    links). The key and account checks that need the database run inside the write
+    transaction, so a sandbox cap is exact and a key revoked a moment ago is refused.
+    """
+
+    key_id: int
+    account_id: int
+    envelope_from: str
+    recipients: Sequence[str]
+    bodies: Sequence[bytes]
+    stream: str
+    tracking: bool
+    subject: str
+    future: asyncio.Future[list[int]] | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.bodies)
+
+
+class KeyRevoked(Exception):
+    """The key was revoked (or deleted) after it authenticated (e.g. mid SMTP session)."""
+
+
+Outcome = list[int] | Exception
+
+
+def _day_start(now: dt.datetime) -> dt.datetime:
+    return dt.datetime(now.year, now.month, now.day, tzinfo=dt.UTC)
+
+
+async def _refusals(runtime: Runtime, session: AsyncSession, items: Sequence[Submission]) -> list[Exception | None]:
+    """Per item: KeyRevoked, a sandbox PolicyViolation, or None (store it)."""
+    # One query for every key in the batch and its account: revoked flag and sandbox rules.
+    rows = (
+        await session.execute(
+            select(ApiKey.id, ApiKey.revoked, Account.sandbox, Account.sandbox_daily_cap, Account.sandbox_allowlist)
+            .join(Account, Account.id == ApiKey.account_id)
+            .where(ApiKey.id.in_({item.key_id for item in items}))
+        )
+    ).all()
+    live = {row.id for row in rows if not row.revoked}
+    sandboxes = {row.id: row for row in rows if row.sandbox}  # keyed by key id
+    sent: dict[int, int] = {}
+    out: list[Exception | None] = []
+    for item in items:
+        if item.key_id not in live:
+            out.append(KeyRevoked("this API key has been revoked"))
+            continue
+        sandbox = sandboxes.get(item.key_id)
+        if sandbox is not None:
+            if item.account_id not in sent:
+                sent[item.account_id] = int(
+                    await session.scalar(
+                        select(func.count(Message.id)).where(
+                            Message.account_id == item.account_id,
+                            Message.created_at >= _day_start(runtime.clock.now()),
+                        )
+                    )
+                    or 0
+                )
+            try:
+                policy.check_sandbox(
+                    sandbox=True,
+                    daily_cap=sandbox.sandbox_daily_cap,
+                    sent_today=sent[item.account_id],
+                    allowlist=list(sandbox.sandbox_allowlist or []),
+                    recipients=item.recipients,
+                )
+            except policy.PolicyViolation as violation:
+                out.append(violation)
+                continue
+            sent[item.account_id] += len(item.recipients)
+        out.append(None)
+    return out
+
+
+async def write(runtime: Runtime, session: AsyncSession, items: Sequence[Submission]) -> list[Outcome]:
+    """Check and insert the items in the caller's transaction; ids (or the refusal) per item.
+
+    Core ``INSERT … RETURNING`` in parameter order: one statement for the bodies and one
+    for the messages of the whole batch, instead of an ORM flush per object.
+    """
+    now = runtime.clock.now()
+    refusals = await _refusals(runtime, session, items)
+    accepted = [item for item, refusal in zip(items, refusals, strict=True) if refusal is None]
+    ids_per_item: list[list[int]] = []
+    if accepted:
+        body_rows = [{"raw": raw, "size": len(raw), "created_at": now} for item in accepted for raw in item.bodies]
+        body_ids = list(
+            (
+                await session.execute(
+                    insert(MessageBody).returning(MessageBody.id, sort_by_parameter_order=True), body_rows
+                )
+            ).scalars()
+        )
+        message_rows: list[dict[str, object]] = []
+        cursor = 0
+        for item in accepted:
+            bodies = body_ids[cursor : cursor + len(item.bodies)]
+            cursor += len(item.bodies)
+            for i, rcpt in enumerate(item.recipients):
+                message_rows.append(
+                    {
+                        "account_id": item.account_id,
+                        "stream": item.stream,
+                        "tracking": item.tracking,
+                        "envelope_from": item.envelope_from,
+                        "recipient": rcpt,
+                        "subject": item.subject,
+                        "body_id": bodies[i] if len(bodies) > 1 else bodies[0],
+                        "state": "queued",
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        message_ids = list(
+            (
+                await session.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), message_rows)
+            ).scalars()
+        )
+        cursor = 0
+        for item in accepted:
+            ids_per_item.append(message_ids[cursor : cursor + len(item.recipients)])
+            cursor += len(item.recipients)
+    results: list[Outcome] = []
+    accepted_iter = iter(ids_per_item)
+    for refusal in refusals:
+        results.append(refusal if refusal is not None else next(accepted_iter))
+    return results
+
+
+async def write_now(runtime: Runtime, item: Submission) -> list[int]:
+    """One submission, one transaction (the HTTP API and tests without a batcher)."""
+    async with runtime.sessions.begin() as session:
+        [result] = await write(runtime, session, [item])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+class EnqueueBatcher:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.items = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="relay-enqueue-batcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._queue.empty():  # never leave a session waiting forever
+            item = self._queue.get_nowait()
+            if item.future is not None and not item.future.done():
+                item.future.set_exception(RuntimeError("relay stopping"))
+
+    async def submit(self, item: Submission) -> list[int]:
+        if self._task is None:
+            return await write_now(self.runtime, item)
+        item.future = asyncio.get_running_loop().create_future()
+        await self._queue.put(item)
+        return await item.future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            size = batch[0].size
+            while not self._queue.empty() and len(batch) < MAX_BATCH_ITEMS and size < MAX_BATCH_BYTES:
+                item = self._queue.get_nowait()
+                batch.append(item)
+                size += item.size
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[Submission]) -> None:
+        try:
+            async with self.runtime.sessions.begin() as session:
+                results = await write(self.runtime, session, batch)
+        except asyncio.CancelledError:
+            for item in batch:
+                if item.future is not None and not item.future.done():
+                    item.future.set_exception(RuntimeError("relay stopping"))
+            raise
+        except Exception:
+            if len(batch) == 1:
+                log.exception("relay: enqueue failed")
+                self._fail(batch[0])
+                return
+            for item in batch:  # find the culprit; the others still get stored
+                await self._commit([item])
+            return
+        self.batches += 1
+        self.items += len(batch)
+        for item, result in zip(batch, results, strict=True):
+            if item.future is None or item.future.done():
+                continue
+            if isinstance(result, Exception):
+                item.future.set_exception(result)
+            else:
+                item.future.set_result(result)
+
+    @staticmethod
+    def _fail(item: Submission) -> None:
+        if item.future is not None and not item.future.done():
+            item.future.set_exception(RuntimeError("enqueue failed"))
