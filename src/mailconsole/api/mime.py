@@ -16,20 +16,21 @@ from email.policy import SMTP
 from email.policy import default as default_policy
 
 from mailconsole.api.errors import ApiError
-from mailconsole.api.schemas import SendRequest, check_address
+from mailconsole.api.schemas import SendRequest, check_address, to_address
 from mailconsole.clock import Clock
 from mailconsole.domain.policy import STREAM_HEADER, TRACKING_HEADER
 
 
 def build_mime(request: SendRequest, clock: Clock) -> bytes:
     msg = EmailMessage()
-    msg["From"] = request.sender
-    msg["To"] = ", ".join(request.to)
+    msg["From"] = to_address(request.sender)
+    msg["To"] = [to_address(a) for a in request.to]
     if request.cc:
-        msg["Cc"] = ", ".join(request.cc)
+        msg["Cc"] = [to_address(a) for a in request.cc]
     if request.reply_to:
-        msg["Reply-To"] = ", ".join(request.reply_to)
-    msg["Subject"] = request.subject
+        msg["Reply-To"] = [to_address(a) for a in request.reply_to]
+    if request.subject:
+        msg["Subject"] = request.subject
     msg["Date"] = email.utils.format_datetime(clock.now())
     domain = request.envelope_from.rpartition("@")[2] or None
     if not any(name.lower() == "message-id" for name in request.headers):

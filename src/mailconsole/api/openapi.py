@@ -350,3 +350,14 @@ def build_document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict
             },
         },
     }
+
+
+def main() -> None:
+    """``python -m mailconsole.api.openapi > docs/openapi.json`` refreshes the checked-in copy."""
+    import json
+
+    print(json.dumps(build_document(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

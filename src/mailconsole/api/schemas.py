@@ -12,6 +12,7 @@ import binascii
 import email.utils
 import re
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from typing import Any
 
 from mailconsole.api.errors import ApiError
@@ -108,7 +109,23 @@ def check_address(field_name: str, value: Any) -> str:
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or " " in addr or "." not in domain.strip("."):
         raise invalid(field_name, f"{value!r} is not an email address")
+    if not addr.isascii():
+        raise invalid(field_name, f"{value!r}: only ASCII addresses are supported (names may be Unicode)")
+    try:
+        to_address(value)
+    except (ValueError, IndexError, TypeError, AttributeError):  # the email package's parser
+        raise invalid(field_name, f"{value!r} is not an email address") from None
     return value.strip()
+
+
+def to_address(value: str) -> Address:
+    """``Name <addr>`` as an Address object, so the name is quoted and encoded correctly.
+
+    Assigning the string itself would re-parse the display name with the email package's
+    header parser, which crashes on some legal names (a lone ``.``).
+    """
+    name, addr = email.utils.parseaddr(value)
+    return Address(display_name=name, addr_spec=addr)
 
 
 def _address_list(data: dict[str, Any], name: str, *, required: bool) -> list[str]:
@@ -189,10 +206,27 @@ def _headers(data: dict[str, Any]) -> dict[str, str]:
     return result
 
 
+def _check_unicode(value: Any, where: str) -> None:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no email encoding can represent."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise invalid(where, "contains a lone surrogate; send valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(key, where)
+            _check_unicode(item, f"{where}.{key}" if where != "body" else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_unicode(item, f"{where}[{i}]")
+
+
 def parse_send_request(data: Any) -> SendRequest:
     """Turn decoded JSON into a SendRequest or raise ApiError(400) naming the field."""
     if not isinstance(data, dict):
         raise invalid("body", "must be a JSON object")
+    _check_unicode(data, "body")
     unknown = sorted(set(data) - set(KNOWN_FIELDS))
     if unknown:
         raise invalid(unknown[0], "is not a known field")

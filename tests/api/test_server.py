@@ -1,0 +1,48 @@
+"""The real uvicorn server on 127.0.0.1 with an ephemeral port: start, serve, stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from mailconsole.api.server import HttpServer
+from mailconsole.runtime import Runtime
+from tests.api.conftest import Keys
+from tests.api.support import MINIMAL, bearer, message_count
+
+
+async def test_uvicorn_server_serves_the_api_on_loopback_and_stops(runtime: Runtime, keys: Keys) -> None:
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        assert server.port != 0
+        assert server.url == f"http://127.0.0.1:{server.port}"
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            sent = await client.post("/v1/emails", json=MINIMAL, headers=bearer(keys.send))
+            assert sent.status_code == 202
+            status = await client.get(f"/v1/emails/{sent.json()['ids'][0]}", headers=bearer(keys.send))
+            assert status.json()["state"] == "queued"
+        # Declares 26 MiB, sends 1 KiB: the answer comes without waiting for the rest.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /v1/emails HTTP/1.1\r\nHost: t\r\nContent-Type: message/rfc822\r\n"
+            + f"Authorization: Bearer {keys.send}\r\nContent-Length: {26 * 2**20}\r\n\r\n".encode()
+            + b"x" * 1024
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        writer.close()
+        assert status_line.startswith(b"HTTP/1.1 413 ")
+    finally:
+        await server.stop()
+    assert await message_count(runtime) == 1
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient(timeout=2) as client:
+            await client.get(f"http://127.0.0.1:{server.port}/healthz")
+
+
+async def test_server_defaults_to_the_settings_loopback_address(runtime: Runtime) -> None:
+    server = HttpServer(runtime)
+    assert (server.host, server.port) == ("127.0.0.1", runtime.settings.http_port)
