@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +111,10 @@ class BenchApp(App[None]):
         yield ContactsPane(id="contacts")
 
 
-async def _until(pilot: Any, predicate: Callable[[], bool], limit: float = 30.0) -> None:
+async def _until(pane: ContactsPane, loads: int, limit: float = 30.0) -> None:
+    """Wait until the pane has completed ``loads`` window loads."""
     deadline = time.perf_counter() + limit
-    while not predicate():
+    while pane.loads < loads:
         if time.perf_counter() > deadline:
             raise TimeoutError("the pane did not load in time")
         await asyncio.sleep(0.0005)
@@ -133,7 +133,7 @@ async def measure(db: Path, reps: int) -> dict[str, float]:
             started = time.perf_counter()
             async with app.run_test(size=(100, 30), headless=True) as pilot:
                 pane = app.query_one(ContactsPane)
-                await _until(pilot, lambda: pane.loads >= 1)
+                await _until(pane, 1)
                 first_rows.append(time.perf_counter() - started)
                 assert pane.rows, "no rows shown"
                 filt = app.query_one("#filter", Input)
@@ -141,14 +141,14 @@ async def measure(db: Path, reps: int) -> dict[str, float]:
                     before = pane.loads
                     t = time.perf_counter()
                     filt.value = text
-                    await _until(pilot, lambda: pane.loads > before)
+                    await _until(pane, before + 1)
                     filters.append(time.perf_counter() - t)
                 pane.focus()
                 for _ in range(5):
                     before = pane.loads
                     t = time.perf_counter()
                     await pilot.press("pagedown")
-                    await _until(pilot, lambda: pane.loads > before)
+                    await _until(pane, before + 1)
                     pages.append(time.perf_counter() - t)
     shutil.rmtree(data_dir, ignore_errors=True)
     return {
