@@ -1,10 +1,120 @@
-"""`mailconsole feedback`: placeholder until its issue lands."""
+"""`mailconsole feedback`: check a puzzling bounce by hand, poll the bounce mailboxes once,
+and read the feedback log and the unparseable mailbox items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import click
 
-from mailconsole.cli.common import fail
+from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.feedback import service, verp
+from mailconsole.feedback.parse import parse_message
+from mailconsole.feedback.poller import poll_once
 
 
-@click.group(name="feedback", invoke_without_command=True, help="feedback (not available yet).")
+@click.group(name="feedback", help="Bounces and complaints: parse reports, poll mailboxes, read the log.")
 def command() -> None:
-    fail("`feedback` is not available yet")
+    pass
+
+
+@command.command(name="parse")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
+    """What the parser makes of each FILE (a saved bounce or complaint): one line per file."""
+    problems = 0
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            click.echo(f"{path}: cannot read: {exc.strerror or exc}", err=True)
+            problems += 1
+            continue
+        parsed = parse_message(raw)
+        out: dict[str, Any] = {"file": str(path), **parsed.to_json()}
+        for candidate in parsed.envelope_candidates:
+            decoded = verp.decode(candidate)
+            if decoded is not None:
+                out["message_id"] = decoded.message_id
+                break
+        if as_json:
+            echo_json(out)
+        elif parsed.recipients:
+            for r in parsed.recipients:
+                click.echo(f"{path}: {r.kind} {r.recipient} {r.status or '-'} {r.action or '-'} {r.diagnostic}")
+        else:
+            click.echo(f"{path}: unknown ({parsed.reason})")
+    if problems:
+        fail(f"{problems} file(s) could not be read")
+
+
+@command.command(name="poll")
+@json_option
+def poll_cmd(as_json: bool) -> None:
+    """Read every configured bounce mailbox once (IMAP and Maildir)."""
+    report = run(with_runtime(poll_once))
+    if as_json:
+        echo_json([m.__dict__ for m in report.mailboxes])
+    elif not report.mailboxes:
+        click.echo("no bounce mailbox is configured (bounce_imap_host, bounce_maildir or a server's bounce handler)")
+    for m in report.mailboxes if not as_json else []:
+        if m.error:
+            click.echo(f"{m.label}: error: {m.error}")
+        else:
+            click.echo(
+                f"{m.label}: {m.fetched} read, {m.recorded} recorded, {m.duplicates} duplicate(s), "
+                f"{m.unparsed} kept as unparseable"
+            )
+    if any(m.error for m in report.mailboxes):
+        raise SystemExit(1)
+
+
+@command.command(name="events")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--before", default=None, type=int, help="Only events older than this id (paging).")
+@json_option
+def events_cmd(limit: int, before: int | None, as_json: bool) -> None:
+    """The feedback log, newest first."""
+
+    async def go(rt: Any) -> Any:
+        return await service.recent_events(rt, before_id=before, limit=limit)
+
+    rows = run(with_runtime(go))
+    for row in rows:
+        data = {
+            "id": row.id, "at": row.at.isoformat(), "source": row.source, "kind": row.kind,
+            "recipient": row.recipient, "status": row.status_code, "outcome": row.outcome,
+            "message_id": row.message_id, "contact_id": row.contact_id, "detail": row.detail,
+        }
+        if as_json:
+            echo_json(data)
+        else:
+            click.echo(f"{row.id:>6} {row.at:%Y-%m-%d %H:%M} {row.source:<8} {row.kind:<9} "
+                       f"{row.recipient:<32} {row.status_code or '-':<7} {row.outcome}")
+
+
+@command.command(name="unparsed")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--show", "show_id", default=None, type=int, help="Print this item's raw message.")
+@json_option
+def unparsed_cmd(limit: int, show_id: int | None, as_json: bool) -> None:
+    """Mailbox items we could not parse (kept in the mailbox too, never deleted)."""
+
+    async def go(rt: Any) -> Any:
+        return await service.unparsed_items(rt, limit=limit if show_id is None else 10_000)
+
+    rows = run(with_runtime(go))
+    if show_id is not None:
+        match = next((r for r in rows if r.id == show_id), None)
+        if match is None:
+            fail(f"no unparsed item #{show_id}")
+        click.echo(match.raw.decode("utf-8", "replace"))
+        return
+    for row in rows:
+        if as_json:
+            echo_json({"id": row.id, "at": row.at.isoformat(), "source": row.source, "reason": row.reason,
+                       "size": len(row.raw)})
+        else:
+            click.echo(f"{row.id:>6} {row.at:%Y-%m-%d %H:%M} {row.source}: {row.reason}")
