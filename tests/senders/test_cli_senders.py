@@ -6,6 +6,7 @@ rest runs in-process with click's CliRunner to keep the suite fast.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -13,9 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from mailconsole.cli import cli
+from mailconsole.runtime import Runtime
+from mailconsole.settings import load_settings
+from mailconsole.sink import CaptureSink
+from mailconsole.store.models import SendingServer
 from tests.senders.dns_server import ThreadedZone
 
 
@@ -113,3 +119,30 @@ def test_domains_check_of_unknown_domain_exits_2(tmp_path: Path) -> None:
     code, _, err = mc(_env(tmp_path), "domains", "check", "nowhere.com")
     assert code == 2
     assert err == "error: nowhere.com is not a sending domain yet; add it with `domains add nowhere.com`\n"
+
+
+def test_identity_test_prints_the_note_and_the_servers_answer(tmp_path: Path, sink: CaptureSink) -> None:
+    pytest.importorskip("mailconsole.transports.smtp")
+    env = _env(tmp_path)
+
+    async def add_sink_server() -> None:
+        settings = load_settings(env=env)
+        async with Runtime.open(settings) as rt, rt.sessions.begin() as session:
+            session.add(
+                SendingServer(
+                    name="local-sink",
+                    type="smtp",
+                    settings={"host": "127.0.0.1", "port": sink.port, "encryption": "none"},
+                )
+            )
+
+    asyncio.run(add_sink_server())
+    result = CliRunner().invoke(cli, ["identity", "test", "--to", "ops@example.org"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "The test is sent from the platform notification address notifications@mailconsole.local, "
+        "not from your sender identity, through the account's default server."
+    )
+    assert lines[1].startswith("accepted by local-sink for ops@example.org")
+    assert [m.mail_from for m in sink.handler.messages] == ["notifications@mailconsole.local"]

@@ -12,6 +12,7 @@ import socket
 
 import dns.asyncresolver
 import dns.nameserver
+import dns.resolver
 
 from mailconsole.settings import Settings
 
@@ -63,7 +64,12 @@ def make_resolver(settings: Settings) -> dns.asyncresolver.Resolver:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_nameserver(e)) for e in settings.dns_nameservers]
     else:
-        resolver = dns.asyncresolver.Resolver()
+        try:
+            resolver = dns.asyncresolver.Resolver()
+        except dns.resolver.NoResolverConfiguration:
+            raise ResolverConfigError(
+                "no system DNS resolvers (/etc/resolv.conf); set MAILCONSOLE_DNS_NAMESERVERS"
+            ) from None
     resolver.timeout = settings.dns_timeout
     resolver.lifetime = settings.dns_timeout
     resolver.cache = None
