@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email import message_from_bytes
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -125,3 +126,30 @@ async def test_summary_preview_sends_nothing(runtime: Runtime, clock: FixedClock
     assert other_day.items == 0 and not other_day.sent
     async with runtime.sessions() as session:
         assert (await session.execute(select(Message))).first() is None
+
+
+async def test_three_requests_produce_one_summary_email_received_by_a_real_sink_once(
+    runtime: Runtime, clock: FixedClock, sink: Any
+) -> None:
+    from mailconsole.delivery import servers
+    from mailconsole.delivery.engine import Engine
+
+    runtime.settings.notification_to = "ops@example.net"
+    await servers.add_server(runtime, name="sink", type="smtp", fields={
+        "host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"})
+    for name in ("a", "b", "c"):
+        await complain(runtime, f"{name}@example.com")
+    clock.advance(days=95)
+    for name in ("a", "b", "c"):
+        await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor="s")
+    engine = Engine(runtime)
+    try:
+        for _ in range(2):  # a second run (e.g. after a restart) must not send it again
+            await send_summary(runtime, account_id=1, day=clock.now().date())
+            await engine.run_until_idle()
+    finally:
+        await engine.stop()
+    received = sink.handler.messages
+    assert len(received) == 1
+    assert received[0].rcpt_tos == ["ops@example.net"]
+    assert received[0].message["Subject"].endswith("3 result(s)")
