@@ -118,3 +118,18 @@ async def test_queue_rows_show_the_server_name(runtime: Runtime) -> None:
         msg.server_id = server.id
     (row,) = await queue.list_messages(runtime)
     assert row.server_name == "relay1"
+
+
+async def test_enqueue_many_stores_each_body_once_in_one_batch(runtime: Runtime) -> None:
+    account = await default_account_id(runtime)
+    ids = await queue.enqueue_many(runtime, [
+        queue.Outgoing(account, "a@example.test", ["x@example.test", "y@example.test"], RAW),
+        queue.Outgoing(account, "a@example.test", ["z@example.test"], RAW.replace(b"hello", b"second")),
+    ])
+    assert [len(group) for group in ids] == [2, 1]
+    rows = await queue.list_messages(runtime)
+    assert [(r.recipient, r.subject) for r in rows] == [
+        ("z@example.test", "second"), ("y@example.test", "hello"), ("x@example.test", "hello")
+    ]
+    detail = await queue.message_detail(runtime, ids[0][0])
+    assert detail is not None and detail.size == len(RAW)

@@ -30,6 +30,14 @@ from mailconsole.store.models import Contact, DeliveryAttempt, Message, SendingS
 READY_STATES = ("queued", "deferred")
 
 
+def _contact_key(recipient: str) -> str:
+    """The stored contact address; a fast path for plain ASCII (the common case, per message)."""
+    local, at, domain = recipient.rpartition("@")
+    if at and local and recipient.isascii() and "@" not in local and " " not in recipient:
+        return f"{local}@{domain.lower()}"
+    return canonical_address(recipient)
+
+
 @dataclass(frozen=True)
 class ClaimedMessage:
     message_id: int
@@ -117,7 +125,7 @@ async def claim_for_server(
         blocked = await _unmailable(session, [(r.account_id, r.recipient) for r in rows])
         take = []
         for r in rows:
-            reason = blocked.get((r.account_id, canonical_address(r.recipient)))
+            reason = blocked.get((r.account_id, _contact_key(r.recipient)))
             if reason is not None:
                 out.suppressed.append((r.id, reason))
             else:
@@ -162,7 +170,7 @@ async def _unmailable(session: object, pairs: list[tuple[int, str]]) -> dict[tup
     assert isinstance(session, AsyncSession)
     by_account: dict[int, set[str]] = {}
     for account_id, recipient in pairs:
-        by_account.setdefault(account_id, set()).add(canonical_address(recipient))
+        by_account.setdefault(account_id, set()).add(_contact_key(recipient))
     out: dict[tuple[int, str], str] = {}
     for account_id, addresses in by_account.items():
         rows = (

@@ -460,9 +460,11 @@ class Engine:
             runner.wake.clear()
             claimed_any = False
             if runner.eligible:
-                room = runner.concurrency * self.prefetch - runner.outstanding
-                # Top up in batches of at least half the concurrency, so claims stay few.
-                if room >= max(1, runner.concurrency // 2):
+                buffer = runner.concurrency * self.prefetch
+                room = buffer - runner.outstanding
+                # Top up when half the buffer is free: claims (write transactions) stay few and
+                # large, while the other half keeps every connection busy meanwhile.
+                if room >= max(1, buffer // 2):
                     try:
                         spawned = await self._claim_and_spawn(runner, room)
                         claimed_any = bool(spawned.tasks) or spawned.suppressed > 0
@@ -479,7 +481,9 @@ class Engine:
         next_beat = loop.time() + self.housekeeping_interval
         next_recovery = loop.time() + max(1.0, self.runtime.settings.lease_seconds / 2)
         while not self._stopping:
-            await asyncio.sleep(min(self.poll_interval, self.housekeeping_interval))
+            # Server edits, pauses and probes are picked up within a second (the console's
+            # promise); the message poll interval only matters to the runners.
+            await asyncio.sleep(min(1.0, self.housekeeping_interval))
             try:
                 await self.refresh()
                 await self._probe_due(wait=False)
