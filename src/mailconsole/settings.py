@@ -59,6 +59,7 @@ class Settings:
     retry_base_seconds: float = 60.0
     retry_cap_seconds: float = 3600.0
     lease_seconds: float = 120.0
+    engine_poll_seconds: float = 1.0  # how often an idle engine looks for due messages
     breaker_threshold: int = 5
     breaker_cooldown_seconds: float = 60.0
     # Feedback
