@@ -150,3 +150,12 @@ async def test_counters_other_areas_increment_appear_in_the_scrape(client: httpx
     after = await _scrape(client)
     for name in (sends, relay, hooks, sessions):
         assert after[name] - before.get(name, 0) == 1, name
+
+
+async def test_feedback_areas_own_counters_are_exported_too(client: httpx.AsyncClient) -> None:
+    from mailconsole.feedback import metrics as feedback_metrics
+
+    name = ("mailconsole_webhook_refused_total", (("provider", "ses"), ("reason", "bad_signature")))
+    before = (await _scrape(client)).get(name, 0)
+    feedback_metrics.WEBHOOK_REFUSED.labels("ses", "bad_signature").inc()
+    assert (await _scrape(client))[name] - before == 1

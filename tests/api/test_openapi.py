@@ -107,3 +107,11 @@ async def test_real_answers_match_the_documented_responses(
     wrong = httpx.Response(404, json={"error": "not_found"})
     with pytest.raises(jsonschema.ValidationError):
         validator.check("/v1/emails/{id}", "get", wrong)
+
+
+async def test_feedback_webhook_routes_are_mounted_under_webhooks(client: httpx.AsyncClient) -> None:
+    served = (await client.get("/openapi.json")).json()
+    assert {"/webhooks/ses", "/webhooks/sendgrid", "/webhooks/mailgun", "/webhooks/postmark"} <= set(served["paths"])
+    resp = await client.post("/webhooks/postmark", content=b"{}")
+    assert resp.status_code in (401, 403)  # the feedback area's handler refused it: not a 404
+    assert "error" in resp.json()

@@ -1,15 +1,12 @@
 """``Idempotency-Key``: a retried send returns the first answer and enqueues nothing twice.
 
-The key is claimed *before* the message is submitted, by inserting a pending record (status
-0) under the unique constraint (account, key) in its own committed transaction. Whoever wins
-the insert submits; a concurrent or later retry finds the record and either replays the
-stored answer, answers 409 while the first request is still running, or 422 when the body
-differs. Refusals that will not change on retry (4xx) are stored and replayed too;
-unexpected failures release the key so the client can retry for real.
+The record and the messages are written in ONE transaction: ``IdempotentWrite`` is handed to
+the shared intake as its writer, claims the key by inserting the record first (the unique
+constraint on account and key makes a concurrent twin wait, then fail), writes the messages
+with the relay's ``batcher.write`` and stores the answer before the commit. So either the
+messages and the answer are on disk together, or neither is, and a retry finds the answer.
 
-The one window this leaves: a process that dies after the queue commit and before the
-answer is stored keeps the key pending, and retries get 409 rather than the ids — the mail
-is still enqueued exactly once.
+Refusals enqueue nothing; they are stored afterwards (best effort) so a retry is told the same.
 """
 
 from __future__ import annotations
@@ -18,14 +15,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailconsole.api.errors import ApiError
+from mailconsole.relay.batcher import EnqueueBatcher, Submission, write
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import IdempotencyRecord
 
-PENDING = 0
 MAX_KEY_LENGTH = 200
 
 
@@ -46,7 +43,7 @@ def request_hash(*parts: bytes | str) -> str:
 
 def check_key(value: str) -> str:
     key = value.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or any(ord(c) < 32 for c in key):
+    if not key or len(key) > MAX_KEY_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in key):
         raise ApiError(
             400,
             "invalid_field",
@@ -55,68 +52,87 @@ def check_key(value: str) -> str:
     return key
 
 
-def _answer(record: IdempotencyRecord, digest: str) -> Replay:
+def accepted_body(ids: list[int], recipients: list[str]) -> dict[str, Any]:
+    return {
+        "ids": ids,
+        "messages": [{"id": mid, "recipient": rcpt} for mid, rcpt in zip(ids, recipients, strict=True)],
+    }
+
+
+async def lookup(runtime: Runtime, account_id: int, key: str, digest: str) -> Replay | None:
+    """The stored answer for this key, None if unused; 422 if used with another body."""
+    async with runtime.sessions() as session:
+        record = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key
+                )
+            )
+        ).scalar_one_or_none()
+    if record is None:
+        return None
     if record.request_hash != digest:
         raise ApiError(
             422,
             "idempotency_key_reused",
             "this Idempotency-Key was already used with a different request body",
         )
-    if record.status_code == PENDING:
-        raise ApiError(
-            409,
-            "idempotency_in_progress",
-            "a request with this Idempotency-Key is still being processed; retry shortly",
-        )
     return Replay(status=record.status_code, body=dict(record.response))
 
 
-async def claim(runtime: Runtime, account_id: int, key: str, digest: str) -> Replay | None:
-    """None if this request now owns the key; otherwise the answer to give (or ApiError)."""
-    for _ in range(3):
-        async with runtime.sessions.begin() as session:
-            existing = (
-                await session.execute(
-                    select(IdempotencyRecord).where(
-                        IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key
-                    )
-                )
-            ).scalar_one_or_none()
-            if existing is not None:
-                return _answer(existing, digest)
+class KeyTaken(Exception):
+    """Another request stored this key first (between our lookup and our write)."""
+
+
+class IdempotentWrite(EnqueueBatcher):
+    """The intake's writer for one keyed request: record and messages in one transaction."""
+
+    def __init__(self, runtime: Runtime, *, key: str, digest: str) -> None:
+        super().__init__(runtime)
+        self.key = key
+        self.digest = digest
+
+    async def submit(self, item: Submission) -> list[int]:
+        runtime = self.runtime
         try:
             async with runtime.sessions.begin() as session:
                 session.add(
                     IdempotencyRecord(
-                        account_id=account_id,
-                        key=key,
-                        request_hash=digest,
-                        status_code=PENDING,
+                        account_id=item.account_id,
+                        key=self.key,
+                        request_hash=self.digest,
+                        status_code=202,
                         response={},
                         created_at=runtime.clock.now(),
                     )
                 )
-            return None
+                await session.flush()  # claims the key now: a concurrent twin fails here
+                [result] = await write(runtime, session, [item])
+                if isinstance(result, Exception):
+                    raise result  # rolls back the claim too; the caller stores the refusal
+                await session.execute(
+                    update(IdempotencyRecord)
+                    .where(IdempotencyRecord.account_id == item.account_id, IdempotencyRecord.key == self.key)
+                    .values(response=accepted_body(result, list(item.recipients)))
+                )
         except IntegrityError:
-            continue  # another request inserted it between our read and write: read again
-    raise ApiError(409, "idempotency_in_progress", "could not claim the Idempotency-Key; retry")
+            raise KeyTaken() from None
+        return result
 
 
-async def store(runtime: Runtime, account_id: int, key: str, status: int, body: dict[str, Any]) -> None:
-    async with runtime.sessions.begin() as session:
-        await session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key)
-            .values(status_code=status, response=body)
-        )
-
-
-async def release(runtime: Runtime, account_id: int, key: str) -> None:
-    async with runtime.sessions.begin() as session:
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.account_id == account_id,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.status_code == PENDING,
+async def store_refusal(runtime: Runtime, account_id: int, key: str, digest: str, exc: ApiError) -> None:
+    """Remember a refusal so the retry hears the same; a lost race here changes nothing."""
+    try:
+        async with runtime.sessions.begin() as session:
+            session.add(
+                IdempotencyRecord(
+                    account_id=account_id,
+                    key=key,
+                    request_hash=digest,
+                    status_code=exc.status,
+                    response=exc.body(),
+                    created_at=runtime.clock.now(),
+                )
             )
-        )
+    except IntegrityError:
+        pass

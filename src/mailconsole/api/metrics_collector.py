@@ -9,11 +9,14 @@ the whole installation however many engine processes share the queue.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -165,11 +168,31 @@ class SnapshotCollector(Collector):
         yield engines
 
 
+# Areas that keep their own prometheus-client metrics at module level; their metric objects
+# are re-exposed here when the module exists.
+AREA_METRIC_MODULES = ("mailconsole.feedback.metrics",)
+
+
+def _area_metrics() -> list[Collector]:
+    found: list[Collector] = []
+    for name in AREA_METRIC_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        found.extend(v for v in vars(module).values() if isinstance(v, MetricWrapperBase))
+    return found
+
+
 class _ProcessCounters(Collector):
-    """Re-exposes ``mailconsole.metrics.COUNTERS`` through each app's own registry."""
+    """Re-exposes ``mailconsole.metrics.COUNTERS`` and area metrics through each app's registry."""
+
+    def __init__(self) -> None:
+        self.area = _area_metrics()
 
     def collect(self) -> Iterator[Metric]:
         yield from metrics.COUNTERS.collect()
+        for collector in self.area:
+            yield from collector.collect()
 
 
 class AppMetrics:

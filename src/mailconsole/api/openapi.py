@@ -320,8 +320,10 @@ def webhook_operation(path: str, method: str) -> dict[str, Any]:
             "403": {"description": "Signature or credentials do not match."},
             "404": {"description": "Not found."},
             "405": {"description": "Method not allowed."},
+            "413": {"description": "The body is too large."},
             "415": {"description": "Unsupported media type."},
             "422": {"description": "Unprocessable event."},
+            "502": {"description": "A provider round-trip (e.g. SNS subscription confirmation) failed."},
         },
     }
 

@@ -63,18 +63,22 @@ def _prepare(runtime: Runtime, request: Request, media: str, body: bytes) -> tup
     return send.envelope_from, send.recipients, build_mime(send, runtime.clock)
 
 
-async def _submit(runtime: Runtime, key: ApiKey, sender: str, rcpts: list[str], raw: bytes) -> dict[str, Any]:
+async def _submit(
+    runtime: Runtime,
+    key: ApiKey,
+    sender: str,
+    rcpts: list[str],
+    raw: bytes,
+    writer: idempotency.IdempotentWrite | None = None,
+) -> dict[str, Any]:
     try:
-        ids = await submit_message(runtime, key, mail_from=sender, recipients=rcpts, raw=raw)
+        ids = await submit_message(runtime, key, mail_from=sender, recipients=rcpts, raw=raw, batcher=writer)
     except policy.PolicyViolation as exc:
         raise _violation(exc) from None
     except KeyRevoked as exc:
         raise unauthorized(str(exc)) from None
     metrics.record_api_send(decide(key, raw).stream, len(ids))
-    return {
-        "ids": ids,
-        "messages": [{"id": mid, "recipient": rcpt} for mid, rcpt in zip(ids, rcpts, strict=True)],
-    }
+    return idempotency.accepted_body(ids, rcpts)
 
 
 async def send_email(request: Request) -> JSONResponse:
@@ -108,17 +112,17 @@ async def _send(runtime: Runtime, request: Request) -> JSONResponse:
 
     idem_key = idempotency.check_key(idem_header)
     digest = idempotency.request_hash(media, str(request.query_params), body)
-    replay = await idempotency.claim(runtime, key.account_id, idem_key, digest)
-    if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotency-Replayed": "true"})
-    try:
-        answer = await _submit(runtime, key, sender, rcpts, raw)
-    except ApiError as exc:
-        # A refusal is the answer to this request: a retry gets the same one.
-        await idempotency.store(runtime, key.account_id, idem_key, exc.status, exc.body())
-        raise
-    except BaseException:
-        await idempotency.release(runtime, key.account_id, idem_key)
-        raise
-    await idempotency.store(runtime, key.account_id, idem_key, 202, answer)
-    return JSONResponse(answer, status_code=202)
+    for _ in range(2):
+        replay = await idempotency.lookup(runtime, key.account_id, idem_key, digest)
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotency-Replayed": "true"})
+        writer = idempotency.IdempotentWrite(runtime, key=idem_key, digest=digest)
+        try:
+            answer = await _submit(runtime, key, sender, rcpts, raw, writer)
+        except idempotency.KeyTaken:
+            continue  # a concurrent twin committed first: its answer is ours
+        except ApiError as exc:
+            await idempotency.store_refusal(runtime, key.account_id, idem_key, digest, exc)
+            raise
+        return JSONResponse(answer, status_code=202)
+    raise ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
