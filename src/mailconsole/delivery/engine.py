@@ -87,6 +87,7 @@ class ServerRunner:
     # Failures in a row seen by this process; at the breaker threshold, claimed messages that
     # have not started are given back at once instead of being sent to a dead server.
     local_failures: int = 0
+    row: SendingServer | None = None  # the server as last read from the database
 
     @property
     def eligible(self) -> bool:
@@ -238,7 +239,7 @@ class Engine:
             if runner.eligible and not was:
                 runner.local_failures = 0
                 runner.wake.set()
-            runner._server_row = server  # type: ignore[attr-defined]
+            runner.row = server
         for gone in set(self._runners) - seen:
             runner = self._runners.pop(gone)
             if runner.task is not None:
@@ -246,7 +247,8 @@ class Engine:
 
     def _transport(self, runner: ServerRunner) -> Transport:
         if runner.transport is None:
-            runner.transport = load_transport(self.runtime, runner._server_row)  # type: ignore[attr-defined]
+            assert runner.row is not None
+            runner.transport = load_transport(self.runtime, runner.row)
         return runner.transport
 
     async def _probe_due(self, *, wait: bool) -> None:
@@ -254,8 +256,8 @@ class Engine:
         now = self.runtime.clock.now()
         probes = []
         for runner in self._runners.values():
-            row = runner._server_row  # type: ignore[attr-defined]
-            if runner.state == "failing" and runner.active and not runner.probing and (
+            row = runner.row
+            if row is not None and runner.state == "failing" and runner.active and not runner.probing and (
                 row.next_probe_at is None or row.next_probe_at <= now
             ):
                 runner.probing = True

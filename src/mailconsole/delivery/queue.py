@@ -103,7 +103,8 @@ async def _insert_ids(session: AsyncSession, backend: str, model: Any, rows: lis
         ids = list(range(start, start + len(rows)))
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
-        await session.execute(insert(model), rows)
+        # Core insert on the table: skips the ORM's per-row bulk bookkeeping.
+        await session.execute(insert(model.__table__), rows)
         return ids
     result = await session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
     return [int(i) for i in result.all()]
