@@ -102,16 +102,21 @@ def events_cmd(limit: int, before: int | None, as_json: bool) -> None:
 def unparsed_cmd(limit: int, show_id: int | None, as_json: bool) -> None:
     """Mailbox items we could not parse (kept in the mailbox too, never deleted)."""
 
-    async def go(rt: Any) -> Any:
-        return await service.unparsed_items(rt, limit=limit if show_id is None else 10_000)
-
-    rows = run(with_runtime(go))
     if show_id is not None:
-        match = next((r for r in rows if r.id == show_id), None)
+
+        async def one(rt: Any) -> Any:
+            return await service.unparsed_item(rt, show_id)
+
+        match = run(with_runtime(one))
         if match is None:
             fail(f"no unparsed item #{show_id}")
         click.echo(match.raw.decode("utf-8", "replace"))
         return
+
+    async def go(rt: Any) -> Any:
+        return await service.unparsed_items(rt, limit=limit)
+
+    rows = run(with_runtime(go))
     for row in rows:
         if as_json:
             echo_json({"id": row.id, "at": row.at.isoformat(), "source": row.source, "reason": row.reason,

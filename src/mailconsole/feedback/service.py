@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -181,20 +181,56 @@ async def keep_unparsed(runtime: Runtime, *, source: str, reason: str, raw: byte
 # --- queries for the console and the CLI ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """What the Events pane and CLI narrow the log by: ``source:ses kind:bounce alice@``."""
+
+    source: str = ""
+    kind: str = ""
+    recipient_prefix: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> EventFilter:
+        source = kind = prefix = ""
+        for word in text.split():
+            key, sep, value = word.partition(":")
+            if sep and key == "source":
+                source = value.lower()
+            elif sep and key == "kind":
+                kind = value.lower()
+            else:
+                prefix = word
+        return cls(source, kind, prefix)
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.source:
+            query = query.where(FeedbackEvent.source == self.source)
+        if self.kind:
+            query = query.where(FeedbackEvent.kind == self.kind)
+        if self.recipient_prefix:
+            escaped = self.recipient_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(FeedbackEvent.recipient.like(escaped + "%", escape="\\"))
+        return query
+
+
 async def recent_events(
-    runtime: Runtime, *, before_id: int | None = None, limit: int = 100
+    runtime: Runtime, *, before_id: int | None = None, limit: int = 100, flt: EventFilter | None = None
 ) -> list[FeedbackEvent]:
     """Newest first, keyset-paginated by id: a window, never the whole table."""
     query = select(FeedbackEvent).order_by(FeedbackEvent.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(FeedbackEvent.id < before_id)
+    query = (flt or EventFilter()).apply(query)
     async with runtime.sessions() as session:
         return list((await session.execute(query)).scalars().all())
 
 
-async def events_after(runtime: Runtime, after_id: int, *, limit: int = 200) -> list[FeedbackEvent]:
+async def events_after(
+    runtime: Runtime, after_id: int, *, limit: int = 200, flt: EventFilter | None = None
+) -> list[FeedbackEvent]:
     """Events newer than the last one shown, oldest first (for a live log)."""
     query = select(FeedbackEvent).where(FeedbackEvent.id > after_id).order_by(FeedbackEvent.id).limit(limit)
+    query = (flt or EventFilter()).apply(query)
     async with runtime.sessions() as session:
         return list((await session.execute(query)).scalars().all())
 
@@ -207,6 +243,11 @@ async def unparsed_items(
         query = query.where(UnparsedMail.id < before_id)
     async with runtime.sessions() as session:
         return list((await session.execute(query)).scalars().all())
+
+
+async def unparsed_item(runtime: Runtime, item_id: int) -> UnparsedMail | None:
+    async with runtime.sessions() as session:
+        return await session.get(UnparsedMail, item_id)
 
 
 async def unparsed_count(runtime: Runtime) -> int:
