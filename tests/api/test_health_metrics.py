@@ -127,6 +127,12 @@ async def test_metrics_show_server_state_cap_usage_and_send_rate(
             session.add(DeliveryAttempt(message_id=mid, server_id=server.id, at=clock.now(), outcome=outcome))
         session.add(DeliveryAttempt(message_id=mid, server_id=server.id,
                                     at=clock.now() - dt.timedelta(hours=2), outcome="accepted"))
+        daily = SendingServer(name="ses1", type="ses", speed_mode="day", speed_limit=1000)
+        session.add(daily)
+        await session.flush()
+        for hours_ago in (0, 5, 23, 25):  # the last one is outside the rolling day
+            session.add(DeliveryAttempt(message_id=mid, server_id=daily.id,
+                                        at=clock.now() - dt.timedelta(hours=hours_ago), outcome="accepted"))
     snap = await _scrape(client)
     assert snap[("mailconsole_server_state", (("server", "smtp1"), ("state", "failing")))] == 1
     assert snap[("mailconsole_server_state", (("server", "smtp1"), ("state", "healthy")))] == 0
@@ -135,6 +141,9 @@ async def test_metrics_show_server_state_cap_usage_and_send_rate(
     assert snap[("mailconsole_server_cap_limit", (("server", "smtp1"), ("window", "hour")))] == 100
     rate = ("mailconsole_server_attempts_last_hour", (("outcome", "accepted"), ("server", "smtp1")))
     assert snap[rate] == 2
+    assert snap[("mailconsole_server_cap_used", (("server", "ses1"), ("window", "day")))] == 3
+    assert snap[("mailconsole_server_cap_limit", (("server", "ses1"), ("window", "day")))] == 1000
+    assert snap[("mailconsole_server_state", (("server", "ses1"), ("state", "healthy")))] == 1
 
 
 async def test_counters_other_areas_increment_appear_in_the_scrape(client: httpx.AsyncClient) -> None:

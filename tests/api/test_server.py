@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+from pathlib import Path
 
 import httpx
 import pytest
 
 from mailconsole.api.server import HttpServer
+from mailconsole.relay.tls import generate_self_signed
 from mailconsole.runtime import Runtime
 from tests.api.conftest import Keys
 from tests.api.support import MINIMAL, bearer, message_count
@@ -46,3 +49,24 @@ async def test_uvicorn_server_serves_the_api_on_loopback_and_stops(runtime: Runt
 async def test_server_defaults_to_the_settings_loopback_address(runtime: Runtime) -> None:
     server = HttpServer(runtime)
     assert (server.host, server.port) == ("127.0.0.1", runtime.settings.http_port)
+
+
+async def test_server_speaks_https_with_the_relays_certificate_settings(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    generate_self_signed(cert, key, hostname="localhost")
+    runtime.settings.tls_cert, runtime.settings.tls_key = str(cert), str(key)
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        assert server.url.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=str(cert))
+        async with httpx.AsyncClient(verify=trust, timeout=10) as client:
+            resp = await client.get(server.url + "/openapi.json")
+        assert resp.status_code == 200
+        async with httpx.AsyncClient(timeout=10) as plain:
+            with pytest.raises(httpx.HTTPError):
+                await plain.get(f"http://127.0.0.1:{server.port}/healthz")
+    finally:
+        await server.stop()

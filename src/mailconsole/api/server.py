@@ -2,7 +2,9 @@
 
 ``mailconsole serve`` runs the engine, the relay and this server in one process and one loop,
 so the server is started as a task rather than with ``uvicorn.run`` (which owns the loop and
-the signals). Loopback by default; TLS with the relay's certificate when one is configured.
+the signals). Loopback by default. HTTPS when ``tls_cert`` and ``tls_key`` are configured (the
+relay's certificate) or an ``ssl_context`` is passed; without them plain HTTP, meant for
+loopback or a TLS-terminating proxy (no self-signed certificate is made for HTTP).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from mailconsole.api.app import create_app
+from mailconsole.relay.tls import server_context
 from mailconsole.runtime import Runtime
 
 STARTUP_TIMEOUT_SECONDS = 10.0
@@ -38,8 +41,10 @@ class HttpServer:
         settings = runtime.settings
         self.host = host if host is not None else settings.http_host
         self._port = port if port is not None else settings.http_port
+        if ssl_context is None and settings.tls_cert and settings.tls_key:
+            ssl_context = server_context(settings)  # TlsError names the file that is wrong
+        self.tls = ssl_context is not None
         self.app = create_app(runtime, engine)
-        cert = settings.tls_cert if ssl_context is None else ""
         config = uvicorn.Config(
             self.app,
             host=self.host,
@@ -47,8 +52,6 @@ class HttpServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            ssl_certfile=cert or None,
-            ssl_keyfile=(settings.tls_key or None) if cert else None,
             timeout_graceful_shutdown=5,
         )
         if ssl_context is not None:
@@ -59,7 +62,7 @@ class HttpServer:
 
     @property
     def scheme(self) -> str:
-        return "https" if self._server.config.is_ssl or self._server.config.ssl else "http"
+        return "https" if self.tls else "http"
 
     @property
     def port(self) -> int:
