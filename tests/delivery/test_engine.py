@@ -214,3 +214,22 @@ async def test_stop_gives_back_claimed_but_unsent_messages(runtime: Runtime) -> 
         assert reserved == 0
     finally:
         slow.stop()
+
+
+async def test_two_engines_on_one_database_never_exceed_the_cap_together(
+    runtime: Runtime, clock: FixedClock, sink: CaptureSink
+) -> None:
+    # 100/hour allows a burst of 10 per 6-minute slice; two engines racing must share those 10.
+    await add_sink_server(runtime, sink.port, speed="hour", limit=100, concurrency=10)
+    await send(runtime, *[f"t{i}@example.test" for i in range(40)])
+    async with Runtime.open(runtime.settings, clock=clock) as other:
+        first, second = Engine(runtime, owner="one"), Engine(other, owner="two")
+        for _ in range(3):
+            await asyncio.gather(first.dispatch_once(), second.dispatch_once())
+        await first.stop()
+        await second.stop()
+    assert len(sink.handler.messages) == 10
+    async with runtime.sessions() as session:
+        attempts = (await session.execute(select(func.count()).select_from(DeliveryAttempt))).scalar_one()
+    assert attempts == 10
+    assert (await queue.counts_by_state(runtime))["queued"] == 30
