@@ -436,3 +436,36 @@ async def test_the_stored_answer_is_written_with_the_messages(
     async with runtime.sessions() as session:
         [record] = list((await session.execute(select(IdempotencyRecord))).scalars())
     assert (record.status_code, record.response) == (202, resp.json())
+
+
+async def test_storage_failure_is_503_retry_later_and_leaves_the_idempotency_key_free(
+    client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+) -> None:
+    async with runtime.engine.begin() as conn:  # a real storage failure: the bodies table is gone
+        await conn.exec_driver_sql("ALTER TABLE message_bodies RENAME TO message_bodies_away")
+    headers = {**bearer(keys.send), "Idempotency-Key": "retry-me"}
+    resp = await client.post("/v1/emails", json=MINIMAL, headers=headers)
+    assert resp.status_code == 503
+    assert resp.headers["retry-after"] == "30"
+    assert resp.json() == {
+        "error": {"code": "temporary_failure", "message": "Temporary failure, try again later"}
+    }
+    async with runtime.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE message_bodies_away RENAME TO message_bodies")
+    again = await client.post("/v1/emails", json=MINIMAL, headers=headers)
+    assert again.status_code == 202 and "idempotency-replayed" not in again.headers
+    assert await message_count(runtime) == 1
+
+
+async def test_json_whose_built_message_exceeds_25_mib_is_413(
+    client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+) -> None:
+    attachment = base64.b64encode(b"\0" * (19 * 1024 * 1024)).decode()  # ~26 MiB once encoded in MIME
+    payload = {**MINIMAL, "attachments": [{"filename": "big.bin", "content": attachment}]}
+    resp = await client.post("/v1/emails", json=payload, headers=bearer(keys.send))
+    assert resp.status_code == 413
+    assert resp.json()["error"] == {
+        "code": "message_too_large",
+        "message": f"message exceeds the size limit of {policy.MAX_MESSAGE_BYTES} bytes",
+    }
+    assert await message_count(runtime) == 0

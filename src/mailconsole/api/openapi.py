@@ -16,7 +16,7 @@ _ERROR_CODES = (
     "invalid_api_key, missing_scope, invalid_json, invalid_field, invalid_request, "
     "unsupported_media_type, invalid_stream, stream_not_allowed, sandbox_recipient_not_allowed, "
     "sandbox_daily_cap, message_too_large, idempotency_key_reused, idempotency_in_progress, "
-    "not_found"
+    "temporary_failure, not_found"
 )
 
 
@@ -232,6 +232,10 @@ _PATHS: dict[str, Any] = {
                 "413": _error("message_too_large."),
                 "415": _error("unsupported_media_type."),
                 "422": _error("invalid_stream or idempotency_key_reused."),
+                "503": _error(
+                    "temporary_failure: the message could not be stored (nothing was queued); retry "
+                    "after Retry-After seconds with the same Idempotency-Key."
+                ),
             },
         }
     },

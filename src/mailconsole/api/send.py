@@ -8,6 +8,7 @@ and a 202 is only sent after the queue transaction has committed.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +26,8 @@ from mailconsole.relay import headers
 from mailconsole.relay.submit import KeyRevoked, decide, submit_message
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
+
+log = logging.getLogger(__name__)
 
 JSON_TYPES = ("application/json",)
 RAW_TYPES = ("message/rfc822",)
@@ -77,6 +80,13 @@ async def _submit(
         raise _violation(exc) from None
     except KeyRevoked as exc:
         raise unauthorized(str(exc)) from None
+    except (ApiError, idempotency.KeyTaken):
+        raise
+    except Exception:  # not stored: like the relay's 451, tell the client to retry
+        log.exception("api: enqueue failed")
+        raise ApiError(
+            503, "temporary_failure", "Temporary failure, try again later", headers={"Retry-After": "30"}
+        ) from None
     metrics.record_api_send(decide(key, raw).stream, len(ids))
     return idempotency.accepted_body(ids, rcpts)
 
@@ -122,7 +132,8 @@ async def _send(runtime: Runtime, request: Request) -> JSONResponse:
         except idempotency.KeyTaken:
             continue  # a concurrent twin committed first: its answer is ours
         except ApiError as exc:
-            await idempotency.store_refusal(runtime, key.account_id, idem_key, digest, exc)
+            if exc.status < 500:  # a refusal is the answer; a temporary failure is not
+                await idempotency.store_refusal(runtime, key.account_id, idem_key, digest, exc)
             raise
         return JSONResponse(answer, status_code=202)
     raise ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
