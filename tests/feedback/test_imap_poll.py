@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import imaplib
 import itertools
+import json
 from collections.abc import Iterator
 
 import pytest
 
+from mailconsole.feedback.handler import build_bounce_handler
 from mailconsole.feedback.imap import UNPARSED_KEYWORD
 from mailconsole.feedback.mailbox import ImapConfig
 from mailconsole.feedback.poller import poll_once
 from mailconsole.runtime import Runtime
-from mailconsole.store.models import FeedbackEvent, UnparsedMail
+from mailconsole.store.models import FeedbackEvent, SendingServer, UnparsedMail
 from tests.feedback.dovecot import Dovecot
 from tests.feedback.helpers import contact_status, count, feedback_rows, sample, seed_message
 
@@ -129,3 +131,45 @@ async def test_imap_wrong_password_is_reported_without_the_password(
     error = report.mailboxes[0].error
     assert error == f"login refused for user 'bounces' on 127.0.0.1:{imap_server.port}"
     assert "wrong-password-xyz" not in error
+
+
+@pytest.mark.parametrize("tls", ["ssl", "starttls"])
+async def test_imap_over_tls_verifies_the_server_certificate(
+    runtime: Runtime, imap_server: Dovecot, folder: str, tls: str
+) -> None:
+    _append(imap_server, folder, sample("sendmail_dsn.eml"))
+    port = imap_server.tls_port if tls == "ssl" else imap_server.port
+    config = _config(imap_server, folder, tls=tls, port=port, ca_file=str(imap_server.ca_file))
+    report = await poll_once(runtime, [config])
+    assert report.mailboxes[0].error == ""
+    assert report.recorded == 1
+    assert await contact_status(runtime, "nick@example.edu") == "blocklisted"
+
+
+async def test_imap_refuses_a_server_certificate_it_cannot_verify(
+    runtime: Runtime, imap_server: Dovecot, folder: str
+) -> None:
+    _append(imap_server, folder, sample("sendmail_dsn.eml"))
+    report = await poll_once(runtime, [_config(imap_server, folder, tls="ssl", port=imap_server.tls_port)])
+    assert "CERTIFICATE_VERIFY_FAILED" in report.mailboxes[0].error
+    assert report.recorded == 0
+    assert len(_contents(imap_server, folder)) == 1  # nothing moved
+
+
+async def test_server_bounce_handler_is_polled_with_its_encrypted_password(
+    runtime: Runtime, imap_server: Dovecot, folder: str
+) -> None:
+    handler, errors = build_bounce_handler(runtime, {
+        "type": "imap", "host": "127.0.0.1", "port": str(imap_server.port), "tls": "none",
+        "user": imap_server.user, "password": imap_server.password, "folder": folder,
+        "processed_folder": f"{folder}.Done",
+    })
+    assert errors == {}
+    assert imap_server.password not in json.dumps(handler)
+    async with runtime.sessions.begin() as session:
+        session.add(SendingServer(name="mx1", type="smtp", bounce_handler=handler))
+    _append(imap_server, folder, sample("qmail_remote_reject.eml"))
+    report = await poll_once(runtime)  # the configured mailboxes: this server's handler
+    assert [m.label for m in report.mailboxes] == [f"imap://bounces@127.0.0.1:{imap_server.port}/{folder}"]
+    assert report.recorded == 1
+    assert len(_contents(imap_server, f"{folder}.Done")) == 1

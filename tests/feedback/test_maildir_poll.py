@@ -3,11 +3,12 @@ processed mail moves to .Processed, unparseable mail stays (flagged) and is reco
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 from pathlib import Path
 
 from mailconsole.feedback.mailbox import MaildirConfig
-from mailconsole.feedback.poller import configured_mailboxes, poll_once
+from mailconsole.feedback.poller import configured_mailboxes, poll_once, run_periodically
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import FeedbackEvent, UnparsedMail
 from tests.feedback.helpers import (
@@ -103,3 +104,17 @@ async def test_settings_maildir_is_a_configured_mailbox(runtime: Runtime, tmp_pa
     runtime.settings.bounce_maildir = str(tmp_path / "m")
     configs = await configured_mailboxes(runtime)
     assert configs == [MaildirConfig(str(tmp_path / "m"), processed_folder="Processed")]
+
+
+async def test_scheduled_poller_reads_the_mailbox_and_stops_when_asked(runtime: Runtime, tmp_path: Path) -> None:
+    path = _maildir(tmp_path, sample("qmail_no_mailbox.eml"))
+    runtime.settings.bounce_maildir = str(path)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_periodically(runtime, stop, interval=60))
+    for _ in range(100):  # bounded wait for the first pass
+        if await count(runtime, FeedbackEvent):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert await contact_status(runtime, "leo@qmail.example") == "blocklisted"
