@@ -104,6 +104,7 @@ class Engine:
         prefetch: int = 2,
         write_batch: int = 500,
         housekeeping_interval: float = 5.0,
+        write_coalesce: float = 0.005,
     ) -> None:
         self.runtime = runtime
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{pysecrets.token_hex(3)}"
@@ -112,6 +113,7 @@ class Engine:
         )
         self.prefetch = max(1, prefetch)
         self.write_batch = write_batch
+        self.write_coalesce = write_coalesce
         self.housekeeping_interval = housekeeping_interval
         self.events = EventBus()
         self.running = False
@@ -397,6 +399,10 @@ class Engine:
         writes = self._writes
         while True:
             first = await writes.get()
+            if writes.qsize() < self.write_batch // 4:
+                # Give outcomes finishing right now a moment to join: fewer, larger transactions
+                # (the database's write lock, not the network, is the engine's bottleneck).
+                await asyncio.sleep(self.write_coalesce)
             batch = [first]
             while len(batch) < self.write_batch and not writes.empty():
                 batch.append(writes.get_nowait())

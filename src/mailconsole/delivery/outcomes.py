@@ -14,8 +14,9 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import record_delivery_outcome
@@ -129,8 +130,8 @@ async def record_outcomes(
     changes: list[BreakerChange] = []
     async with runtime.sessions.begin() as session:
         if attempt_rows:
-            await session.execute(update(DeliveryAttempt), attempt_rows)
-            await session.execute(update(Message), message_rows)
+            await _update_by_id(session, DeliveryAttempt, attempt_rows)
+            await _update_by_id(session, Message, message_rows)
         for c, effect, label in contact_calls:
             await record_delivery_outcome(
                 runtime, account_id=c.account_id, recipient=c.recipient, effect=effect, reply_text=label,
@@ -141,6 +142,18 @@ async def record_outcomes(
             if change is not None:
                 changes.append(change)
     return applied, changes
+
+
+async def _update_by_id(session: AsyncSession, model: Any, rows: list[dict[str, object]]) -> None:
+    """Core executemany UPDATE … WHERE id = ?, one statement per distinct set of columns."""
+    table = model.__table__
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for row in rows:
+        keys = tuple(sorted(k for k in row if k != "id"))
+        groups.setdefault(keys, []).append({("b_" + k): v for k, v in row.items()})
+    for keys, params in groups.items():
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam("b_" + k) for k in keys})
+        await session.execute(stmt, params)
 
 
 async def _breaker(

@@ -90,7 +90,9 @@ class Outgoing:
     tracking: bool = False
 
 
-async def _insert_ids(session: AsyncSession, backend: str, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+async def insert_returning_ids(
+    session: AsyncSession, backend: str, model: Any, rows: list[dict[str, Any]]
+) -> list[int]:
     """Bulk insert and return the new ids in row order.
 
     SQLite: the transaction holds the database's only write lock (BEGIN IMMEDIATE), so ids
@@ -124,7 +126,7 @@ async def enqueue_many(runtime: Runtime, items: Sequence[Outgoing]) -> list[list
     now = runtime.clock.now()
     async with runtime.sessions.begin() as session:
         bodies = [{"raw": item.raw, "size": len(item.raw), "created_at": now} for item in items]
-        body_ids = await _insert_ids(session, runtime.backend, MessageBody, bodies)
+        body_ids = await insert_returning_ids(session, runtime.backend, MessageBody, bodies)
         rows = [
             {
                 "account_id": item.account_id, "stream": item.stream, "tracking": item.tracking,
@@ -135,7 +137,7 @@ async def enqueue_many(runtime: Runtime, items: Sequence[Outgoing]) -> list[list
             for item, body_id in zip(items, body_ids, strict=True)
             for rcpt in item.recipients
         ]
-        ids = await _insert_ids(session, runtime.backend, Message, rows)
+        ids = await insert_returning_ids(session, runtime.backend, Message, rows)
     out: list[list[int]] = []
     position = 0
     for item in items:

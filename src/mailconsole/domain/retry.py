@@ -12,7 +12,6 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-
 _RNG = random.Random()
 
 
