@@ -55,7 +55,8 @@ async def test_mail_sent_through_the_api_is_delivered_and_moves_status_and_metri
     assert status["attempts"] == 1
     assert status["last_reply"] is not None and status["last_reply"]["code"].startswith("250")
     assert [m.rcpt_tos for m in sink.handler.messages] == [["ada@example.org"]]
-    assert _value(before, "mailconsole_queue_messages", state="sent") == 0
-    assert _value(after, "mailconsole_queue_messages", state="sent") == 1
+    assert _value(after, "mailconsole_queue_messages", state="queued") == 0
+    assert _value(after, "mailconsole_queue_messages", state="sending") == 0
     accepted = {"server": "sink", "outcome": "accepted"}
+    assert _value(before, "mailconsole_server_attempts_last_hour", **accepted) == 0
     assert _value(after, "mailconsole_server_attempts_last_hour", **accepted) == 1

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from mailconsole.domain import policy
+from mailconsole.relay.keys import list_keys, revoke_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account, IdempotencyRecord, Message, MessageBody
 from tests.api.conftest import Keys
@@ -469,3 +470,15 @@ async def test_json_whose_built_message_exceeds_25_mib_is_413(
         "message": f"message exceeds the size limit of {policy.MAX_MESSAGE_BYTES} bytes",
     }
     assert await message_count(runtime) == 0
+
+
+async def test_a_key_revoked_after_use_cannot_send_again(
+    client: httpx.AsyncClient, runtime: Runtime, keys: Keys
+) -> None:
+    assert (await client.post("/v1/emails", json=MINIMAL, headers=bearer(keys.send))).status_code == 202
+    [info] = [k for k in await list_keys(runtime) if k.name == "app"]
+    await revoke_key(runtime, info.id)
+    resp = await client.post("/v1/emails", json=MINIMAL, headers=bearer(keys.send))
+    assert resp.status_code == 401
+    assert resp.json()["error"] == {"code": "invalid_api_key", "message": "this API key has been revoked"}
+    assert await message_count(runtime) == 1

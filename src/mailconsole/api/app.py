@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from mailconsole.api.auth import KeyCache
 from mailconsole.api.errors import ApiError, error_body
 from mailconsole.api.health import healthz
 from mailconsole.api.metrics_collector import AppMetrics, metrics_endpoint
 from mailconsole.api.openapi import build_document, webhook_operation
 from mailconsole.api.send import send_email
 from mailconsole.api.status import email_status
+from mailconsole.relay.batcher import EnqueueBatcher
 from mailconsole.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -85,5 +87,9 @@ def create_app(runtime: Runtime, engine: Any = None) -> Starlette:
     app.state.runtime = runtime
     app.state.engine = engine
     app.state.metrics = AppMetrics(runtime)
+    app.state.key_cache = KeyCache()
+    # Group commit for concurrent sends, as on the relay. Started by HttpServer; until then
+    # (e.g. an app driven in-process by tests) each send is written in its own transaction.
+    app.state.batcher = EnqueueBatcher(runtime)
     app.state.openapi = document
     return app

@@ -1,6 +1,16 @@
-"""Bearer authentication with the relay's API keys: one key store for SMTP and HTTP."""
+"""Bearer authentication with the relay's API keys: one key store for SMTP and HTTP.
+
+A successful lookup is remembered for a few seconds per app (``KeyCache``): the key lookup
+is a write transaction (it records "last used"), and with SQLite one write per request
+before the enqueue halves what concurrent clients get through. Revocation stays immediate
+for sending, because the enqueue transaction checks the key again (``KeyRevoked`` -> 401);
+message status reads may be served for at most ``TTL_SECONDS`` after a revocation.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import time
 
 from starlette.requests import Request
 
@@ -10,6 +20,33 @@ from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mailconsole"'}
+TTL_SECONDS = 5.0
+MAX_ENTRIES = 1024
+
+
+class KeyCache:
+    """Recently authenticated keys, by SHA-256 of the plaintext (never the plaintext)."""
+
+    def __init__(self, ttl: float = TTL_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, ApiKey]] = {}
+
+    async def get(self, runtime: Runtime, plaintext: str) -> ApiKey | None:
+        digest = hashlib.sha256(plaintext.encode("utf-8", "surrogatepass")).hexdigest()
+        now = time.monotonic()
+        hit = self._entries.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        key = await authenticate(runtime, plaintext)
+        if key is None:
+            self._entries.pop(digest, None)
+            return None
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries = {d: e for d, e in self._entries.items() if e[0] > now}
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[digest] = (now + self.ttl, key)
+        return key
 
 
 def unauthorized(message: str) -> ApiError:
@@ -24,7 +61,8 @@ async def require_key(runtime: Runtime, request: Request) -> ApiKey:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("the Authorization header must be 'Bearer <API key>'")
-    key = await authenticate(runtime, token.strip())
+    cache: KeyCache = request.app.state.key_cache
+    key = await cache.get(runtime, token.strip())
     if key is None:
         raise unauthorized("the API key is not valid or has been revoked")
     return key

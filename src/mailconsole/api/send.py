@@ -23,6 +23,7 @@ from mailconsole.api.mime import build_mime, raw_envelope
 from mailconsole.api.schemas import parse_send_request
 from mailconsole.domain import policy
 from mailconsole.relay import headers
+from mailconsole.relay.batcher import EnqueueBatcher
 from mailconsole.relay.submit import KeyRevoked, decide, submit_message
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
@@ -72,7 +73,7 @@ async def _submit(
     sender: str,
     rcpts: list[str],
     raw: bytes,
-    writer: idempotency.IdempotentWrite | None = None,
+    writer: EnqueueBatcher | None = None,
 ) -> dict[str, Any]:
     try:
         ids = await submit_message(runtime, key, mail_from=sender, recipients=rcpts, raw=raw, batcher=writer)
@@ -118,7 +119,8 @@ async def _send(runtime: Runtime, request: Request) -> JSONResponse:
 
     idem_header = request.headers.get("idempotency-key")
     if idem_header is None:
-        return JSONResponse(await _submit(runtime, key, sender, rcpts, raw), status_code=202)
+        batcher: EnqueueBatcher = request.app.state.batcher
+        return JSONResponse(await _submit(runtime, key, sender, rcpts, raw, batcher), status_code=202)
 
     idem_key = idempotency.check_key(idem_header)
     digest = idempotency.request_hash(media, str(request.query_params), body)

@@ -77,13 +77,18 @@ class HttpServer:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     async def start(self) -> None:
+        self.app.state.batcher.start()
         self._task = asyncio.create_task(self._server.serve(), name="mailconsole-http")
-        async with asyncio.timeout(STARTUP_TIMEOUT_SECONDS):
-            while not self._server.started:
-                if self._task.done():
-                    self._task.result()  # raises the bind error
-                    raise RuntimeError("HTTP server stopped during startup")
-                await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(STARTUP_TIMEOUT_SECONDS):
+                while not self._server.started:
+                    if self._task.done():
+                        self._task.result()  # raises the bind error
+                        raise RuntimeError("HTTP server stopped during startup")
+                    await asyncio.sleep(0.01)
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         if self._task is None:
@@ -92,3 +97,4 @@ class HttpServer:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        await self.app.state.batcher.stop()
