@@ -70,3 +70,26 @@ async def test_server_speaks_https_with_the_relays_certificate_settings(
                 await plain.get(f"http://127.0.0.1:{server.port}/healthz")
     finally:
         await server.stop()
+
+
+async def test_concurrent_sends_through_the_served_app_each_get_their_own_committed_ids(
+    runtime: Runtime, keys: Keys
+) -> None:
+    server = HttpServer(runtime, host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            answers = await asyncio.gather(
+                *(
+                    client.post("/v1/emails", json={**MINIMAL, "to": f"u{i}@example.org"}, headers=bearer(keys.send))
+                    for i in range(12)
+                )
+            )
+    finally:
+        await server.stop()
+    assert [a.status_code for a in answers] == [202] * 12
+    recipients = {a.json()["messages"][0]["recipient"] for a in answers}
+    assert recipients == {f"u{i}@example.org" for i in range(12)}
+    assert len({a.json()["ids"][0] for a in answers}) == 12
+    assert await message_count(runtime) == 12
+    assert server.app.state.batcher.items == 12  # went through the group-commit writer
