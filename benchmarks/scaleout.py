@@ -6,7 +6,7 @@ For each engine count k: a fresh database on a throwaway PostgreSQL (initdb in a
 loopback, see tests/support/postgres.py), one SMTP server with C connections pointing at a
 capture sink running in its own process (``mailconsole sink``), k ``mailconsole serve``
 processes started and idle, then N messages committed in one transaction. The clock runs
-from that commit until every message is ``sent``. Rates are printed side by side; the last
+from the end of that commit until every message is ``sent``. Rates are printed side by side; the last
 line is one JSON object: rate_1, rate_2, rate_3, scale_2_over_1, scale_3_over_1, messages,
 cpus. On a machine with few cores the engines, PostgreSQL and the sink share them, so the
 scaling figure says more about the engine's efficiency than about a real cluster.
@@ -75,8 +75,8 @@ async def one_run(pg: PostgresServer, engines: int, n: int, concurrency: int, si
                 if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                     raise SystemExit("engines did not start")
                 await asyncio.sleep(0.1)
+            await bulk_enqueue(runtime, n, batch=n)  # one commit: engines see all N at once
             start = time.perf_counter()
-            await bulk_enqueue(runtime, n, batch=n)
             sent = select(func.count()).select_from(Message).where(Message.state == "sent")
             deadline = time.monotonic() + 600
             while await count(runtime, sent) < n:
