@@ -482,3 +482,20 @@ async def test_a_key_revoked_after_use_cannot_send_again(
     assert resp.status_code == 401
     assert resp.json()["error"] == {"code": "invalid_api_key", "message": "this API key has been revoked"}
     assert await message_count(runtime) == 1
+
+
+async def test_deeply_nested_json_is_400_not_a_crash(client: httpx.AsyncClient, keys: Keys) -> None:
+    deep = b'{"from": "a@example.com", "to": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    resp = await client.post(
+        "/v1/emails", content=deep, headers={**bearer(keys.send), "Content-Type": "application/json"}
+    )
+    assert resp.status_code == 400
+    assert resp.json()["error"] == {"code": "invalid_json", "message": "body: JSON nested too deeply"}
+
+
+async def test_a_non_ascii_digit_message_id_is_404_not_a_crash(
+    client: httpx.AsyncClient, keys: Keys
+) -> None:
+    status = await client.get("/v1/emails/\u00b2", headers=bearer(keys.send))
+    assert status.status_code == 404
+    assert status.json()["error"]["code"] == "not_found"

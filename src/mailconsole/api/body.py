@@ -19,7 +19,7 @@ class BodyTooLarge(Exception):
 async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.strip().isdigit():
+        if not (declared.strip().isascii() and declared.strip().isdigit()):
             raise ApiError(400, "invalid_request", "Content-Length is not a number")
         if int(declared) > limit:
             raise BodyTooLarge()

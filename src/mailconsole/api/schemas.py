@@ -206,27 +206,32 @@ def _headers(data: dict[str, Any]) -> dict[str, str]:
     return result
 
 
-def _check_unicode(value: Any, where: str) -> None:
-    """JSON may carry lone surrogates (``"\\ud800"``) that no email encoding can represent."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise invalid(where, "contains a lone surrogate; send valid Unicode") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_unicode(key, where)
-            _check_unicode(item, f"{where}.{key}" if where != "body" else str(key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_unicode(item, f"{where}[{i}]")
+def _check_unicode(data: Any) -> None:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no email encoding can represent.
+
+    Iterative, so a deeply nested body cannot exhaust the interpreter's stack.
+    """
+    stack: list[tuple[Any, str]] = [(data, "body")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise invalid(where, "contains a lone surrogate; send valid Unicode") from None
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, where))
+                stack.append((item, f"{where}.{key}" if where != "body" else str(key)))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
 
 
 def parse_send_request(data: Any) -> SendRequest:
     """Turn decoded JSON into a SendRequest or raise ApiError(400) naming the field."""
     if not isinstance(data, dict):
         raise invalid("body", "must be a JSON object")
-    _check_unicode(data, "body")
+    _check_unicode(data)
     unknown = sorted(set(data) - set(KNOWN_FIELDS))
     if unknown:
         raise invalid(unknown[0], "is not a known field")

@@ -63,6 +63,8 @@ def _prepare(runtime: Runtime, request: Request, media: str, body: bytes) -> tup
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"body: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "body: JSON nested too deeply") from None
     send = parse_send_request(data)
     return send.envelope_from, send.recipients, build_mime(send, runtime.clock)
 

@@ -32,7 +32,7 @@ async def email_status(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
     key = await require_key(runtime, request)
     raw_id = request.path_params["id"]
-    if not raw_id.isdigit() or int(raw_id) > MAX_ID:
+    if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > MAX_ID:
         raise _not_found(raw_id)
     async with runtime.sessions() as session:
         msg = (
