@@ -11,7 +11,11 @@ from mailconsole.domain.roles import Role
 @click.command(name="console", help="Open the console (the default command).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="admin", show_default=True,
               help="viewer is read-only; support may act on contacts; admin may change config.")
-def command(role: str) -> None:
-    from mailconsole.console.app import run_console
+@click.option("--no-engine", is_flag=True,
+              help="Do not deliver from this process; watch engines running elsewhere on the same database.")
+def command(role: str, no_engine: bool) -> None:
+    import asyncio
 
-    run_console(state().settings, Role(role))
+    from mailconsole.console.app import run_console_async
+
+    asyncio.run(run_console_async(state().settings, Role(role), with_engine=not no_engine))
