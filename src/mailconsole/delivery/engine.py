@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from mailconsole import metrics
 from mailconsole.delivery import queue
 from mailconsole.delivery.claims import ClaimedMessage, claim_for_server, release_claims
 from mailconsole.delivery.events import EventBus, MessageEvent, ServerEvent
@@ -363,6 +364,9 @@ class Engine:
                     runner.local_failures += 1
                 else:
                     runner.local_failures = 0
+            # Counted once the transport has answered: the attempt happened whether or not the
+            # write below succeeds (a failed write means a re-send later, a second attempt).
+            metrics.record_send(runner.name, result.kind.value)
             await self._record(Outcome(c, result))
         finally:
             runner.outstanding -= 1
