@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import ssl
 import warnings
@@ -26,6 +27,7 @@ from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
+from mailconsole import metrics
 from mailconsole.domain import policy
 from mailconsole.relay import keys as keys_mod
 from mailconsole.relay.batcher import EnqueueBatcher
@@ -50,6 +52,16 @@ _AIOSMTPD_SIZE_REPLIES = (
     "552 Error: Too much mail data",
     "552 Error: message size exceeds fixed maximum message size",
 )
+
+
+_POLICY_CODE = re.compile(r"^\d{3}(?: \d\.\d{1,3}\.\d{1,3})? ([a-z][a-z0-9_]+):")
+
+
+def rejection_label(reply: str) -> str:
+    """The metric label for a refusal: the policy code where the reply names one, else the
+    three-digit SMTP code, so the label set stays small and alerts can key on the rule."""
+    match = _POLICY_CODE.match(reply)
+    return match.group(1) if match else reply[:3]
 
 
 @dataclass
@@ -80,9 +92,15 @@ class RelaySMTP(SMTP):
         self._relay = handler
         self._throttle = throttle
 
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        metrics.record_relay_session()
+
     async def push(self, status: Any) -> None:
         if isinstance(status, str) and status in _AIOSMTPD_SIZE_REPLIES:
             status = policy.message_too_large().smtp_reply
+        if isinstance(status, str) and status[:1] in ("4", "5"):
+            metrics.record_relay_rejection(rejection_label(status))
         await super().push(status)
 
     @syntax("DATA")
