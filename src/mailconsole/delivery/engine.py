@@ -36,6 +36,7 @@ from mailconsole.delivery.claims import ClaimedMessage, claim_for_server, releas
 from mailconsole.delivery.events import EventBus, MessageEvent, ServerEvent
 from mailconsole.delivery.outcomes import Outcome, record_outcomes
 from mailconsole.delivery.servers import load_transport
+from mailconsole.feedback import verp
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import DEFAULT_GROUP
 from mailconsole.store.models import Account, EngineHeartbeat, MessageBody, SendingServer, ServerGroup
@@ -376,13 +377,26 @@ class Engine:
         try:
             raw = await self._body(c)
             transport = self._transport(runner)
-            envelope = Envelope(c.envelope_from, (c.recipient,), c.stream, c.tracking, c.message_id)
+            envelope = Envelope(self._envelope_sender(runner, c), (c.recipient,), c.stream, c.tracking, c.message_id)
             return await transport.send(envelope, raw)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a transport bug must defer the message, not lose it
             log.exception("transport %s failed unexpectedly", runner.name)
             return SendResult(ResultKind.TRANSIENT, f"internal error: {type(exc).__name__}: {exc}", server_fault=True)
+
+    def _envelope_sender(self, runner: ServerRunner, c: ClaimedMessage) -> str:
+        """VERP on the bounce domain for SMTP servers whose bounces we read, else the stored sender.
+
+        A DSN comes back to the envelope sender; encoding the message id and recipient there
+        lets the bounce poller pin even a mangled report on its message (``feedback/verp.py``).
+        ESPs report bounces through webhooks and set their own envelope sender, so not them.
+        """
+        row = runner.row
+        domain = self.runtime.settings.bounce_domain
+        if row is None or row.type != "smtp" or not row.bounce_handler or not domain:
+            return c.envelope_from
+        return verp.encode(c.message_id, c.recipient, domain)
 
     # --- recording ------------------------------------------------------------------------
 
