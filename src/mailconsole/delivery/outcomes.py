@@ -120,6 +120,11 @@ async def record_outcomes(
                 # A server fault says nothing about the message: retry at once, on another server
                 # of the group if this one trips its breaker.
                 at = now if r.server_fault else decision.at
+                if r.retry_after and not r.server_fault and decision.at is not None:
+                    # The server paced us (an ESP's 429 Retry-After): never earlier than it
+                    # asked, never later than the message's last chance at its maximum age.
+                    asked = now + dt.timedelta(seconds=max(0.0, float(r.retry_after)))
+                    at = max(decision.at, min(asked, c.created_at + max_age))
                 row.update(state="deferred", next_attempt_at=at, state_reason=label)
         message_rows.append(row)
         if cls.effect in ("hard_bounce", "soft_bounce"):
