@@ -84,7 +84,7 @@ async def test_stale_mailgun_timestamp_is_refused(runtime: Runtime) -> None:
     async with client(runtime) as http:
         response = await http.post("/webhooks/mailgun", content=body)
     assert response.status_code == 403
-    assert response.json() == {"error": "stale", "message": "the signature timestamp is too old"}
+    assert response.json() == {"error": {"code": "stale", "message": "the signature timestamp is too old"}}
 
 
 async def test_replayed_mailgun_token_is_refused(runtime: Runtime) -> None:
@@ -94,7 +94,7 @@ async def test_replayed_mailgun_token_is_refused(runtime: Runtime) -> None:
         replay = await http.post("/webhooks/mailgun", content=body)
     assert first.status_code == 200
     assert replay.status_code == 403
-    assert replay.json()["error"] == "replayed"
+    assert replay.json()["error"]["code"] == "replayed"
     assert await count(runtime, FeedbackEvent) == 1
 
 

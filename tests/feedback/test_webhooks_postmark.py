@@ -66,7 +66,7 @@ async def test_postmark_wrong_password_is_refused_and_counted(runtime: Runtime) 
     async with client(runtime) as http:
         response = await http.post("/webhooks/postmark", json=HARD, headers=basic(POSTMARK_USER, "guess"))
     assert response.status_code == 403
-    assert response.json() == {"error": "bad_credentials", "message": "the basic auth credentials are wrong"}
+    assert response.json() == {"error": {"code": "bad_credentials", "message": "the basic auth credentials are wrong"}}
     assert metrics.refused_count("postmark", "bad_credentials") == before + 1
     assert await count(runtime, FeedbackEvent) == 0
 
@@ -76,4 +76,4 @@ async def test_postmark_without_configured_credentials_refuses_everything(runtim
     async with client(runtime) as http:
         response = await http.post("/webhooks/postmark", json=HARD, headers=basic(POSTMARK_USER, ""))
     assert response.status_code == 403
-    assert response.json()["error"] == "not_configured"
+    assert response.json()["error"]["code"] == "not_configured"

@@ -69,7 +69,7 @@ async def test_tampered_sendgrid_payload_is_refused(runtime: Runtime, sendgrid: 
     async with client(runtime) as http:
         response = await http.post("/webhooks/sendgrid", content=body.replace(b"alice", b"mallory"), headers=headers)
     assert response.status_code == 403
-    assert response.json()["error"] == "bad_signature"
+    assert response.json()["error"]["code"] == "bad_signature"
     assert metrics.refused_count("sendgrid") == before + 1
     assert await count(runtime, FeedbackEvent) == 0
 
@@ -85,7 +85,7 @@ async def test_unsigned_sendgrid_request_gets_401(runtime: Runtime, sendgrid: Se
     async with client(runtime) as http:
         response = await http.post("/webhooks/sendgrid", content=_batch())
     assert response.status_code == 401
-    assert response.json()["message"] == (
+    assert response.json()["error"]["message"] == (
         "missing X-Twilio-Email-Event-Webhook-Signature or X-Twilio-Email-Event-Webhook-Timestamp"
     )
 
@@ -96,6 +96,5 @@ async def test_sendgrid_without_a_configured_key_refuses_everything(runtime: Run
         response = await http.post("/webhooks/sendgrid", content=body, headers=sendgrid_kit().headers(body))
     assert response.status_code == 403
     assert response.json() == {
-        "error": "not_configured",
-        "message": "SendGrid webhooks are not configured on this server",
+        "error": {"code": "not_configured", "message": "SendGrid webhooks are not configured on this server"},
     }

@@ -57,7 +57,7 @@ async def test_tampered_ses_message_is_refused_and_counted(runtime: Runtime, sns
     async with client(runtime, sns) as http:
         response = await http.post("/webhooks/ses", content=json.dumps(body))
     assert response.status_code == 403
-    assert response.json() == {"error": "bad_signature", "message": "the signature does not verify"}
+    assert response.json() == {"error": {"code": "bad_signature", "message": "the signature does not verify"}}
     assert metrics.refused_count("ses", "bad_signature") == before + 1
     assert await count(runtime, FeedbackEvent) == 0
     assert await contact_status(runtime, "victim@example.com") is None
@@ -68,7 +68,7 @@ async def test_unsigned_ses_message_is_refused_with_401(runtime: Runtime, sns: S
     async with client(runtime, sns) as http:
         response = await http.post("/webhooks/ses", content=json.dumps(body))
     assert response.status_code == 401
-    assert response.json()["error"] == "unsigned"
+    assert response.json()["error"]["code"] == "unsigned"
 
 
 async def test_signing_cert_from_a_foreign_host_is_never_fetched(runtime: Runtime, sns: SnsKit) -> None:
@@ -78,7 +78,7 @@ async def test_signing_cert_from_a_foreign_host_is_never_fetched(runtime: Runtim
     async with client(runtime, sns) as http:
         response = await http.post("/webhooks/ses", content=json.dumps(body))
     assert response.status_code == 403
-    assert "sns.<region>.amazonaws.com" in response.json()["message"]
+    assert "sns.<region>.amazonaws.com" in response.json()["error"]["message"]
     assert sns.fetched == []
 
 
@@ -91,8 +91,7 @@ async def test_certificate_from_an_untrusted_ca_is_refused(runtime: Runtime, sns
         response = await http.post("/webhooks/ses", content=json.dumps(body))
     assert response.status_code == 403
     assert response.json() == {
-        "error": "bad_certificate",
-        "message": "the signing certificate is not from a trusted CA",
+        "error": {"code": "bad_certificate", "message": "the signing certificate is not from a trusted CA"},
     }
 
 
@@ -122,7 +121,7 @@ async def test_topic_outside_the_allow_list_is_refused(runtime: Runtime, sns: Sn
     async with client(runtime, sns) as http:
         response = await http.post("/webhooks/ses", content=json.dumps(body))
     assert response.status_code == 403
-    assert response.json()["error"] == "unknown_topic"
+    assert response.json()["error"]["code"] == "unknown_topic"
 
 
 async def test_retried_sns_notification_is_recorded_once(runtime: Runtime, sns: SnsKit) -> None:
