@@ -167,7 +167,8 @@ def test_random_smtp_sessions_get_clear_codes_and_store_only_what_was_acknowledg
                 try:
                     code, text = client.data(arg)
                 except smtplib.SMTPDataError as exc:
-                    code, text = exc.smtp_code, exc.smtp_error
+                    error = exc.smtp_error
+                    code, text = exc.smtp_code, error.encode() if isinstance(error, str) else error
                 if code == 250:
                     acknowledged += 1
             else:
@@ -227,8 +228,8 @@ def test_csv_import_junk_is_rejected_line_by_line_and_existing_contacts_are_unto
     with path.open("w", newline="", encoding="utf-8", errors="surrogatepass") as fh:
         csv.writer(fh).writerows(rows)
     if junk is not None:
-        with path.open("ab") as fh:
-            fh.write(junk)
+        with path.open("ab") as raw_fh:
+            raw_fh.write(junk)
     before = harness.call(snapshot())
     try:
         report = harness.call(import_csv(harness.runtime, path, account_id=harness.account_id, actor="fuzz"))

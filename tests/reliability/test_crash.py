@@ -45,15 +45,19 @@ async def test_engines_on_postgresql_killed_at_random_points_lose_nothing(
     with CaptureSink(CaptureHandler(delay=0.02)) as sink:
         await add_smtp(live_pg, sink.port, name="sink", concurrency=CONCURRENCY)
         await bulk_enqueue(live_pg, n)
-        start = lambda: serve(pg_settings.data_dir, pg_settings.database_url, lease_seconds=2)  # noqa: E731
+        def start() -> subprocess.Popen[bytes]:
+            return serve(pg_settings.data_dir, pg_settings.database_url, lease_seconds=2)
+
         engines = [start(), start()]
         done_kills = 0
         try:
             for k in range(kills):
-                # A random point in the k-th third of the run (by messages received).
+                # A random point in the k-th quarter of the run (by messages received).
                 target = int(n * (k + rng.random()) / (kills + 1))
-                assert await wait_until(lambda t=target: len(sink.handler.messages) >= t, within=60,
-                                        interval=0.01, alive=engines)
+                def reached(t: int = target) -> bool:
+                    return len(sink.handler.messages) >= t
+
+                assert await wait_until(reached, within=60, interval=0.01, alive=engines)
                 victim = engines.pop(rng.randrange(len(engines)))
                 victim.send_signal(signal.SIGKILL)
                 victim.wait(timeout=10)
@@ -148,6 +152,7 @@ def test_relay_killed_during_data_delivers_every_message_it_answered_250(tmp_pat
                 assert code == 354
                 body = _body(i) + b"\r\n.\r\n"
                 whole = rng.random() < 0.3
+                assert client.sock is not None
                 client.sock.sendall(body if whole else body[: rng.randrange(1, len(body) - 5)])
                 (unknown if whole else cut_mid_data).add(recipient(i))
                 i += 1

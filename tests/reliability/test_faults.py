@@ -104,7 +104,7 @@ class DisconnectingHandler(CaptureHandler):
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.drops > 0:
             self.drops -= 1
-            assert server.transport is not None
+            assert isinstance(server.transport, asyncio.Transport)
             server.transport.abort()
             return "421 4.4.2 connection dropped"
         return await super().handle_DATA(server, session, envelope)
