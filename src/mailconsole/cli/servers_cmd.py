@@ -14,6 +14,7 @@ import click
 from mailconsole.cli.common import echo_json, fail, json_option, parse_set_options, run, with_runtime
 from mailconsole.delivery import servers as servers_service
 from mailconsole.delivery.servers import ServerConfigError, ServerNotFound
+from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.ratelimit import SpeedError, parse_speed
 from mailconsole.runtime import Runtime
 from mailconsole.transports.registry import TRANSPORT_MODULES
@@ -36,6 +37,15 @@ def _speed(text: str | None) -> dict[str, Any]:
     return {"speed_mode": speed.mode, "speed_limit": speed.limit}
 
 
+STREAM_CHOICES = (*STREAMS, "all")
+_STREAM_HELP = "Carry only this stream (repeatable); 'all' (or none given) carries every stream."
+
+
+def _streams(given: tuple[str, ...]) -> list[str]:
+    """--stream values as stored: 'all' means no restriction (an empty list)."""
+    return [] if "all" in given else list(dict.fromkeys(given))
+
+
 def _config_error(exc: ServerConfigError) -> None:
     fail("; ".join(f"{name}: {message}" for name, message in exc.errors.items()))
 
@@ -47,8 +57,10 @@ def _config_error(exc: ServerConfigError) -> None:
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE", help="A field of the server type (repeatable).")
 @click.option("--speed", default="unlimited", show_default=True, help="unlimited, N/hour or N/day.")
 @click.option("--concurrency", type=click.IntRange(1, 100), default=4, show_default=True)
+@click.option("--stream", "streams", multiple=True, type=click.Choice(STREAM_CHOICES), help=_STREAM_HELP)
 @json_option
-def add(type_: str, name: str, group: str, sets: tuple[str, ...], speed: str, concurrency: int, as_json: bool) -> None:
+def add(type_: str, name: str, group: str, sets: tuple[str, ...], speed: str, concurrency: int,
+        streams: tuple[str, ...], as_json: bool) -> None:
     """Add a server; every bad field is reported at once and nothing is stored."""
     fields = parse_set_options(sets)
     speed_kw = _speed(speed)
@@ -57,7 +69,7 @@ def add(type_: str, name: str, group: str, sets: tuple[str, ...], speed: str, co
         try:
             server = await servers_service.add_server(
                 runtime, name=name, type=type_, group=group, fields=fields, concurrency=concurrency,
-                actor=CLI_ROLE, **speed_kw,
+                streams=_streams(streams), actor=CLI_ROLE, **speed_kw,
             )
         except ServerConfigError as exc:
             _config_error(exc)
@@ -77,8 +89,9 @@ def add(type_: str, name: str, group: str, sets: tuple[str, ...], speed: str, co
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE")
 @click.option("--speed", default=None, help="unlimited, N/hour or N/day.")
 @click.option("--concurrency", type=click.IntRange(1, 100), default=None)
+@click.option("--stream", "streams", multiple=True, type=click.Choice(STREAM_CHOICES), help=_STREAM_HELP)
 def edit(server: str, name: str | None, group: str | None, sets: tuple[str, ...], speed: str | None,
-         concurrency: int | None) -> None:
+         concurrency: int | None, streams: tuple[str, ...]) -> None:
     """Change a server (by name or id); secrets not given keep their stored value."""
     changes: dict[str, Any] = {**_speed(speed)}
     if name is not None:
@@ -89,8 +102,10 @@ def edit(server: str, name: str | None, group: str | None, sets: tuple[str, ...]
         changes["fields"] = parse_set_options(sets)
     if concurrency is not None:
         changes["concurrency"] = concurrency
+    if streams:
+        changes["streams"] = _streams(streams)
     if not changes:
-        fail("nothing to change: give --name, --group, --set, --speed or --concurrency")
+        fail("nothing to change: give --name, --group, --set, --speed, --concurrency or --stream")
 
     async def go(runtime: Runtime) -> str:
         try:
@@ -118,7 +133,8 @@ def list_(as_json: bool) -> None:
         return
     for s in stats:
         click.echo(f"{s.id:>4} {s.name:<20} {s.type:<10} {s.group:<10} {s.state:<8} "
-                   f"hour {s.sent_hour} day {s.sent_day} cap {s.cap_label}")
+                   f"hour {s.sent_hour} day {s.sent_day} cap {s.cap_label}"
+                   + (f" streams {','.join(s.streams)}" if s.streams else ""))
         for warning in s.warnings:
             click.echo(f"       warning: {warning}")
         if s.state_reason:

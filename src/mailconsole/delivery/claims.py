@@ -6,7 +6,8 @@ SQLite takes its single write lock at BEGIN IMMEDIATE (see ``store/db.py``), Pos
 the server row ``FOR UPDATE``. So however many workers or engine processes race, the count
 every one of them sees already includes the others' reservations: a cap cannot be exceeded.
 Messages are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (ignored by SQLite, which
-needs no row locks under its write lock), so several engines share one queue.
+needs no row locks under its write lock), so several engines share one queue. A server with
+``streams`` set (e.g. broadcast only) is only given messages of those streams.
 
 Suppression is decided here too: a recipient whose contact is not mailable (blocklisted,
 complained, multiple soft bounces, unless safelisted) is never sent to; the message becomes
@@ -78,7 +79,8 @@ async def claim_for_server(
     lease_until = now + dt.timedelta(seconds=runtime.settings.lease_seconds)
     async with runtime.sessions.begin() as session:
         server_q = select(
-            SendingServer.active, SendingServer.state, SendingServer.speed_mode, SendingServer.speed_limit
+            SendingServer.active, SendingServer.state, SendingServer.speed_mode, SendingServer.speed_limit,
+            SendingServer.streams,
         ).where(SendingServer.id == server_id)
         if runtime.backend == "postgresql":
             server_q = server_q.with_for_update()
@@ -118,6 +120,8 @@ async def claim_for_server(
             .order_by(Message.next_attempt_at, Message.id)
             .limit(n)
         )
+        if row.streams:  # a server dedicated to some streams (e.g. broadcast only) gets only those
+            msg_q = msg_q.where(Message.stream.in_(list(row.streams)))
         if runtime.backend == "postgresql":
             msg_q = msg_q.with_for_update(skip_locked=True, of=Message)
         rows = (await session.execute(msg_q)).all()

@@ -8,12 +8,13 @@ Secret fields are encrypted with ``runtime.secrets`` before they reach the datab
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, literal, select
 
+from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.ratelimit import speed_of
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
@@ -62,6 +63,7 @@ class ServerStats:
     speed_mode: str = "unlimited"
     speed_limit: int | None = None
     warnings: list[str] = field(default_factory=list)
+    streams: list[str] = field(default_factory=list)  # empty: every stream
 
 
 def _validate_common(
@@ -77,6 +79,18 @@ def _validate_common(
             errors["speed"] = f"a speed of N per {speed_mode} needs N >= 1, got {speed_limit!r}"
     if concurrency is not None and not 1 <= int(concurrency) <= MAX_CONCURRENCY:
         errors["concurrency"] = f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}"
+
+
+def _streams(errors: dict[str, str], streams: Sequence[str] | None) -> list[str]:
+    """The streams a server carries, validated and de-duplicated; empty means every stream."""
+    chosen: list[str] = []
+    for stream in streams or ():
+        value = str(stream).strip().lower()
+        if value not in STREAMS:
+            errors["streams"] = f"stream must be one of {', '.join(STREAMS)}, got {stream!r}"
+        elif value not in chosen:
+            chosen.append(value)
+    return chosen
 
 
 async def _group_id(session: Any, name: str) -> int:
@@ -105,11 +119,13 @@ async def add_server(
     concurrency: int = 4,
     active: bool = True,
     bounce_handler: dict[str, Any] | None = None,
+    streams: Sequence[str] | None = None,
     actor: str = "admin",
 ) -> SendingServer:
     """Validate every field at once and store the server, or raise ServerConfigError."""
     errors: dict[str, str] = {}
     _validate_common(errors, name=name, speed_mode=speed_mode, speed_limit=speed_limit, concurrency=concurrency)
+    chosen_streams = _streams(errors, streams)
     try:
         specs = transport_class(type).FIELDS
     except UnknownTransportType as exc:
@@ -136,6 +152,7 @@ async def add_server(
             from_domain_id=from_domain_id,
             reply_to=reply_to,
             bounce_handler=bounce_handler or {},
+            streams=chosen_streams,
             speed_mode=speed_mode,
             speed_limit=int(speed_limit) if speed_mode != "unlimited" and speed_limit else None,
             concurrency=int(concurrency),
@@ -150,7 +167,7 @@ async def add_server(
 
 _EDITABLE = {
     "name", "group", "fields", "from_name", "from_local_part", "from_domain_id", "reply_to",
-    "speed_mode", "speed_limit", "concurrency", "active", "bounce_handler", "priority", "actor",
+    "speed_mode", "speed_limit", "concurrency", "active", "bounce_handler", "priority", "actor", "streams",
 }
 
 
@@ -171,6 +188,7 @@ async def edit_server(runtime: Runtime, server_id: int, **changes: Any) -> Sendi
             errors, name=changes.get("name"), speed_mode=speed_mode, speed_limit=speed_limit,
             concurrency=changes.get("concurrency"),
         )
+        chosen_streams = _streams(errors, changes.get("streams"))
         if "name" in changes and changes["name"].strip() != server.name:
             clash = (
                 await session.execute(select(SendingServer.id).where(SendingServer.name == changes["name"].strip()))
@@ -199,6 +217,8 @@ async def edit_server(runtime: Runtime, server_id: int, **changes: Any) -> Sendi
                 setattr(server, key, changes[key])
         if "concurrency" in changes:
             server.concurrency = int(changes["concurrency"])
+        if "streams" in changes:
+            server.streams = chosen_streams
         server.speed_mode = speed_mode
         server.speed_limit = int(speed_limit) if speed_mode != "unlimited" and speed_limit else None
         audit.record(session, runtime.clock, actor, "servers.edit", f"{server.name}: {', '.join(sorted(changes))}")
@@ -364,6 +384,7 @@ async def list_server_stats(runtime: Runtime) -> list[ServerStats]:
                     speed_mode=server.speed_mode,
                     speed_limit=server.speed_limit,
                     warnings=server_warnings(server),
+                    streams=list(server.streams or []),
                 )
             )
     return out

@@ -147,6 +147,8 @@ class SendingServer(Base):
     )
     reply_to: Mapped[str] = mapped_column(String(320), default="")
     bounce_handler: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Streams this server carries (transactional, broadcast); empty = every stream.
+    streams: Mapped[list[str]] = mapped_column(default=list)
     speed_mode: Mapped[str] = mapped_column(String(16), default="unlimited")  # unlimited|hour|day
     speed_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     concurrency: Mapped[int] = mapped_column(Integer, default=4)
@@ -186,6 +188,8 @@ class Contact(Base):
     safelisted: Mapped[bool] = mapped_column(Boolean, default=False)
     last_message_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     last_message_summary: Mapped[str] = mapped_column(Text, default="")
+    # RFC 8058 one-click unsubscribe: no more broadcast mail; transactional mail still flows.
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:34:29.826859
+Create Date: 2026-11-23 11:11:29.911181
 """
 
 from collections.abc import Sequence
@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.Column('safelisted', sa.Boolean(), nullable=False),
     sa.Column('last_message_at', mailconsole.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_message_summary', sa.Text(), nullable=False),
+    sa.Column('unsubscribed_at', mailconsole.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', mailconsole.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
@@ -237,6 +238,7 @@ def upgrade() -> None:
     sa.Column('from_domain_id', sa.Integer(), nullable=True),
     sa.Column('reply_to', sa.String(length=320), nullable=False),
     sa.Column('bounce_handler', sa.JSON(), nullable=False),
+    sa.Column('streams', sa.JSON(), nullable=False),
     sa.Column('speed_mode', sa.String(length=16), nullable=False),
     sa.Column('speed_limit', sa.Integer(), nullable=True),
     sa.Column('concurrency', sa.Integer(), nullable=False),
