@@ -25,6 +25,7 @@ from mailconsole.api.metrics_collector import AppMetrics, metrics_endpoint
 from mailconsole.api.openapi import build_document, webhook_operation
 from mailconsole.api.send import send_email
 from mailconsole.api.status import email_status
+from mailconsole.api.unsubscribe import unsubscribe_page, unsubscribe_post
 from mailconsole.relay.batcher import EnqueueBatcher
 from mailconsole.runtime import Runtime
 
@@ -77,6 +78,8 @@ def create_app(runtime: Runtime, engine: Any = None) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe/{token}", unsubscribe_post, methods=["POST"]),
     ]
     if hooks:
         routes.append(Mount("/webhooks", routes=hooks))

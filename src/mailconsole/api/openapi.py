@@ -20,6 +20,13 @@ _ERROR_CODES = (
 )
 
 
+_HTML: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+_TOKEN: list[dict[str, Any]] = [
+    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+     "description": "The token from the List-Unsubscribe header of a broadcast message."}
+]
+
+
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -291,6 +298,32 @@ _PATHS: dict[str, Any] = {
                 }
             },
         }
+    },
+    "/unsubscribe/{token}": {
+        "get": {
+            "operationId": "unsubscribe_page",
+            "parameters": _TOKEN,
+            "summary": "A page with an Unsubscribe button (a GET never unsubscribes)",
+            "security": [],
+            "responses": {
+                "200": {"description": "The confirmation page.", "content": _HTML},
+                "404": {"description": "Not a valid link.", "content": _HTML},
+            },
+        },
+        "post": {
+            "operationId": "unsubscribe_one_click",
+            "parameters": _TOKEN,
+            "summary": "RFC 8058 one-click unsubscribe from broadcast mail",
+            "security": [],
+            "requestBody": {"required": False, "content": {
+                "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                "multipart/form-data": {"schema": {"type": "object"}},
+            }},
+            "responses": {
+                "200": {"description": "Unsubscribed (or already was).", "content": _HTML},
+                "404": {"description": "Not a valid link.", "content": _HTML},
+            },
+        },
     },
     "/openapi.json": {
         "get": {

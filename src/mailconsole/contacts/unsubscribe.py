@@ -1,0 +1,54 @@
+"""RFC 8058 one-click unsubscribe: the recipient stops getting broadcast mail.
+
+Unsubscribing is not a delivery status (the address still works, and transactional mail such
+as password resets must still reach it), so it is a flag beside the status: the engine
+suppresses broadcast messages to an unsubscribed contact at claim time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mailconsole.contacts.service import canonical_address, get_or_create_contact
+from mailconsole.store.models import ContactEvent
+
+if TYPE_CHECKING:
+    from mailconsole.runtime import Runtime
+
+
+async def unsubscribe(runtime: Runtime, *, account_id: int, recipient: str, actor: str = "recipient") -> bool:
+    """Mark the contact unsubscribed from broadcast; False when it already was (idempotent:
+    mail clients may POST the one-click request more than once)."""
+    now = runtime.clock.now()
+    address = canonical_address(recipient)
+    async with runtime.sessions.begin() as session:
+        contact = await get_or_create_contact(session, account_id, address, now)
+        if contact.unsubscribed_at is not None:
+            return False
+        contact.unsubscribed_at = now
+        session.add(
+            ContactEvent(
+                contact_id=contact.id, at=now, actor=actor, kind="unsubscribed",
+                detail="one-click unsubscribe (RFC 8058): no more broadcast mail",
+                status_from=contact.status, status_to=contact.status,
+            )
+        )
+        return True
+
+
+async def resubscribe(runtime: Runtime, *, account_id: int, recipient: str, actor: str) -> bool:
+    """Undo an unsubscribe (an operator acting on the recipient's request)."""
+    now = runtime.clock.now()
+    address = canonical_address(recipient)
+    async with runtime.sessions.begin() as session:
+        contact = await get_or_create_contact(session, account_id, address, now)
+        if contact.unsubscribed_at is None:
+            return False
+        contact.unsubscribed_at = None
+        session.add(
+            ContactEvent(
+                contact_id=contact.id, at=now, actor=actor, kind="resubscribed",
+                detail="broadcast mail allowed again", status_from=contact.status, status_to=contact.status,
+            )
+        )
+        return True
