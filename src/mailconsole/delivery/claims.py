@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from mailconsole.contacts.service import canonical_address
 from mailconsole.delivery.queue import insert_returning_ids
@@ -127,10 +127,13 @@ async def claim_for_server(
         rows = (await session.execute(msg_q)).all()
         if not rows:
             return out
-        blocked = await _unmailable(session, [(r.account_id, r.recipient) for r in rows])
+        blocked, unsubscribed = await _unmailable(session, [(r.account_id, r.recipient) for r in rows])
         take = []
         for r in rows:
-            reason = blocked.get((r.account_id, _contact_key(r.recipient)))
+            key = (r.account_id, _contact_key(r.recipient))
+            reason = blocked.get(key)
+            if reason is None and r.stream == "broadcast" and key in unsubscribed:
+                reason = UNSUBSCRIBED_REASON
             if reason is not None:
                 out.suppressed.append((r.id, reason))
             else:
@@ -169,8 +172,14 @@ async def claim_for_server(
     return out
 
 
-async def _unmailable(session: object, pairs: list[tuple[int, str]]) -> dict[tuple[int, str], str]:
-    """(account, canonical address) -> reason, for recipients whose contact must not be mailed."""
+UNSUBSCRIBED_REASON = "suppressed: recipient unsubscribed from broadcast mail"
+
+
+async def _unmailable(
+    session: object, pairs: list[tuple[int, str]]
+) -> tuple[dict[tuple[int, str], str], set[tuple[int, str]]]:
+    """(account, canonical address) -> reason for recipients whose contact must not be mailed at
+    all, and the set of those unsubscribed from broadcast (transactional mail still goes)."""
     from sqlalchemy.ext.asyncio import AsyncSession
 
     assert isinstance(session, AsyncSession)
@@ -178,19 +187,24 @@ async def _unmailable(session: object, pairs: list[tuple[int, str]]) -> dict[tup
     for account_id, recipient in pairs:
         by_account.setdefault(account_id, set()).add(_contact_key(recipient))
     out: dict[tuple[int, str], str] = {}
+    unsubscribed: set[tuple[int, str]] = set()
     for account_id, addresses in by_account.items():
         rows = (
             await session.execute(
-                select(Contact.address, Contact.status, Contact.safelisted, Contact.status_reason).where(
+                select(
+                    Contact.address, Contact.status, Contact.safelisted, Contact.status_reason, Contact.unsubscribed_at
+                ).where(
                     and_(Contact.account_id == account_id, Contact.address.in_(sorted(addresses)),
-                         Contact.status != "active")
+                         or_(Contact.status != "active", Contact.unsubscribed_at.is_not(None)))
                 )
             )
         ).all()
-        for address, status, safelisted, reason in rows:
+        for address, status, safelisted, reason, unsubscribed_at in rows:
             if not is_mailable(status, bool(safelisted)):
                 out[(account_id, address)] = f"suppressed: contact is {status}" + (f" ({reason})" if reason else "")
-    return out
+            if unsubscribed_at is not None:
+                unsubscribed.add((account_id, address))
+    return out, unsubscribed
 
 
 async def release_claims(runtime: Runtime, claimed: Sequence[ClaimedMessage], reason: str) -> None:
