@@ -1,7 +1,9 @@
 """`mailconsole serve`: run the delivery engine headless (plus the relay and HTTP API).
 
-SIGTERM and SIGINT stop it cleanly: no new claims, sends in flight finish, messages claimed
-but not started go back to the queue, then the process exits 0.
+Beside the engine it runs the housekeeping jobs (daily safelist summary, bounce mailbox
+poll; see ``delivery/housekeeping.py``). SIGTERM and SIGINT stop it cleanly: no new claims,
+sends in flight finish, messages claimed but not started go back to the queue, then the
+process exits 0.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import click
 
 from mailconsole.cli.common import run, state
 from mailconsole.delivery.engine import Engine
+from mailconsole.delivery.housekeeping import Housekeeping
 from mailconsole.runtime import Runtime
 from mailconsole.store.db import check_url
 
@@ -58,6 +61,8 @@ async def _serve(settings: Any, *, relay: bool, http: bool, poll_interval: float
             else:
                 extras.append(HttpServer(runtime, engine))
         await engine.start()
+        housekeeping = Housekeeping(runtime)
+        await housekeeping.start()
         started: list[Any] = []
         try:
             for server in extras:
@@ -71,4 +76,5 @@ async def _serve(settings: Any, *, relay: bool, http: bool, poll_interval: float
             for server in reversed(started):
                 with contextlib.suppress(Exception):
                     await server.stop()
+            await housekeeping.stop()
             await engine.stop()

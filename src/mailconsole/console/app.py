@@ -219,11 +219,19 @@ async def run_console_async(settings: Settings, role: Role, *, with_engine: bool
         return
     engine_cls = _engine_class() if with_engine else None
     engine = engine_cls(runtime) if engine_cls is not None else None
+    housekeeping = None
     if engine is not None:
         await engine.start()
+        # The process that delivers also sends daily summaries and reads bounce mailboxes.
+        from mailconsole.delivery.housekeeping import Housekeeping
+
+        housekeeping = Housekeeping(runtime)
+        await housekeeping.start()
     try:
         await MailConsoleApp(runtime, role, engine).run_async()
     finally:
+        if housekeeping is not None:
+            await housekeeping.stop()
         if engine is not None:
             await engine.stop()
 
