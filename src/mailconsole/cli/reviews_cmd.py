@@ -22,7 +22,7 @@ def command() -> None:
     pass
 
 
-@command.command(name="list")
+@command.command(name="list", help="Safelist requests waiting for review (or --state approved|rejected).")
 @click.option("--state", type=click.Choice(["pending", "approved", "rejected", "all"]), default="pending",
               show_default=True)
 @json_option
@@ -49,7 +49,7 @@ def _decide(request_id: int, note: str, approve: bool, as_json: bool) -> None:
     click.echo(f"safelist request #{item.id} for {item.address} {item.state}")
 
 
-@command.command(name="approve")
+@command.command(name="approve", help="Approve a safelist request: the contact becomes mailable again (admin).")
 @click.argument("request_id", type=int)
 @click.option("--note", default="", help="Why; logged on the contact.")
 @json_option
@@ -57,7 +57,7 @@ def approve_cmd(request_id: int, note: str, as_json: bool) -> None:
     _decide(request_id, note, True, as_json)
 
 
-@command.command(name="reject")
+@command.command(name="reject", help="Reject a safelist request; the contact stays blocked (admin).")
 @click.argument("request_id", type=int)
 @click.option("--note", default="", help="Why; logged on the contact.")
 @json_option
