@@ -7,7 +7,8 @@ the server row ``FOR UPDATE``. So however many workers or engine processes race,
 every one of them sees already includes the others' reservations: a cap cannot be exceeded.
 Messages are taken with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (ignored by SQLite, which
 needs no row locks under its write lock), so several engines share one queue. A server with
-``streams`` set (e.g. broadcast only) is only given messages of those streams.
+``streams`` set (e.g. broadcast only) is only given messages of those streams. An account
+with a ``daily_cap`` is given no more than that many messages per rolling day; the rest wait.
 
 Suppression is decided here too: a recipient whose contact is not mailable (blocklisted,
 complained, multiple soft bounces, unless safelisted) is never sent to; the message becomes
@@ -19,15 +20,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import canonical_address
 from mailconsole.delivery.queue import insert_returning_ids
 from mailconsole.domain.contact_status import is_mailable
 from mailconsole.domain.ratelimit import allowance, speed_of, window_starts
 from mailconsole.runtime import Runtime
-from mailconsole.store.models import Contact, DeliveryAttempt, Message, SendingServer
+from mailconsole.store.models import Account, Contact, DeliveryAttempt, Message, SendingServer
 
 READY_STATES = ("queued", "deferred")
 
@@ -107,6 +110,10 @@ async def claim_for_server(
             n = min(want, allowed)
             if n <= 0:
                 return out
+        account_room = await _account_room(session, runtime.backend, account_ids, now)
+        open_accounts = [a for a in account_ids if account_room.get(a, 1) > 0]
+        if not open_accounts:  # every account at its daily cap: its mail waits, untouched
+            return out
         msg_q = (
             select(
                 Message.id, Message.account_id, Message.recipient, Message.envelope_from, Message.stream,
@@ -115,7 +122,7 @@ async def claim_for_server(
             .where(
                 Message.state.in_(READY_STATES),
                 Message.next_attempt_at <= now,
-                Message.account_id.in_(list(account_ids)),
+                Message.account_id.in_(open_accounts),
             )
             .order_by(Message.next_attempt_at, Message.id)
             .limit(n)
@@ -147,6 +154,7 @@ async def claim_for_server(
                     for mid, reason in out.suppressed
                 ],
             )
+        take = _within_account_caps(take, account_room)
         if not take:
             return out
         # One statement for the lease (same values for every row) and one bulk insert for the
@@ -173,6 +181,51 @@ async def claim_for_server(
 
 
 UNSUBSCRIBED_REASON = "suppressed: recipient unsubscribed from broadcast mail"
+
+
+async def _account_room(
+    session: AsyncSession, backend: str, account_ids: Sequence[int], now: dt.datetime
+) -> dict[int, int]:
+    """account id -> messages it may still send, for accounts with a daily cap (others absent).
+
+    The cap counts distinct messages attempted in the rolling last 24 hours (reserved attempts
+    included), inside the claim's write transaction like the server's cap. PostgreSQL locks
+    the capped accounts' rows (after the server row, in id order) so engines claiming for
+    different servers cannot overshoot an account's cap together.
+    """
+    caps_q = (
+        select(Account.id, Account.daily_cap)
+        .where(Account.id.in_(list(account_ids)), Account.daily_cap.is_not(None))
+        .order_by(Account.id)
+    )
+    if backend == "postgresql":
+        caps_q = caps_q.with_for_update()
+    caps = (await session.execute(caps_q)).all()
+    if not caps:
+        return {}
+    used_rows = await session.execute(
+        select(Message.account_id, func.count(func.distinct(DeliveryAttempt.message_id)))
+        .join(Message, Message.id == DeliveryAttempt.message_id)
+        .where(Message.account_id.in_([c.id for c in caps]), DeliveryAttempt.at > now - dt.timedelta(days=1))
+        .group_by(Message.account_id)
+    )
+    used = {int(account_id): int(n) for account_id, n in used_rows.all()}
+    return {int(c.id): max(0, int(c.daily_cap) - used.get(int(c.id), 0)) for c in caps}
+
+
+def _within_account_caps(take: list[Any], room: dict[int, int]) -> list[Any]:
+    """Keep, in order, only as many messages per capped account as it has room for today."""
+    if not room:
+        return take
+    left = dict(room)
+    kept = []
+    for r in take:
+        if r.account_id in left:
+            if left[r.account_id] <= 0:
+                continue
+            left[r.account_id] -= 1
+        kept.append(r)
+    return kept
 
 
 async def _unmailable(
