@@ -48,7 +48,9 @@ async def test_nodemailer_sends_over_implicit_tls_and_the_message_is_queued(
     assert result["ok"] is True, result
     assert result["response"].startswith("250 2.0.0 OK queued as")
     [(message, raw)] = await stored(runtime)
-    assert (message.recipient, message.subject, message.stream) == ("user@example.net", "from nodemailer", "transactional")
+    assert (message.recipient, message.subject, message.stream) == (
+        "user@example.net", "from nodemailer", "transactional",
+    )
     assert b"X-Mailconsole-Stream" not in raw and b"hello from node" in raw
 
 
