@@ -23,6 +23,16 @@ def _states(counts: dict[str, int]) -> dict[str, int]:
 async def test_daily_cap_holds_across_two_servers_and_the_rest_waits_for_the_rolling_day(
     runtime: Runtime, clock: FixedClock, sink: CaptureSink
 ) -> None:
+    await _capped_day(runtime, clock, sink)
+
+
+async def test_daily_cap_on_postgresql_locks_and_counts_the_same(
+    pg_runtime: Runtime, clock: FixedClock, sink: CaptureSink
+) -> None:
+    await _capped_day(pg_runtime, clock, sink)
+
+
+async def _capped_day(runtime: Runtime, clock: FixedClock, sink: CaptureSink) -> None:
     account = await default_account_id(runtime)
     async with runtime.sessions.begin() as session:
         await session.execute(update(Account).where(Account.id == account).values(daily_cap=3))
