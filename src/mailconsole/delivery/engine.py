@@ -44,6 +44,10 @@ from mailconsole.transports.base import Envelope, ResultKind, SendResult, Transp
 
 log = logging.getLogger(__name__)
 
+# Largest claim multiplier for a deep queue: at most concurrency x prefetch x MAX_DEPTH messages
+# are leased ahead of sending, far fewer than a lease lasts at any useful sending rate.
+MAX_DEPTH = 8
+
 Signer = Callable[[Runtime, bytes, str], Awaitable[bytes]]
 _FROM_DOMAIN = re.compile(rb"^From:[^\r\n]*@([A-Za-z0-9.\-]+)", re.IGNORECASE | re.MULTILINE)
 
@@ -79,6 +83,13 @@ class ServerRunner:
     transport: Transport | None = None
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     outstanding: int = 0  # claimed and not yet recorded
+    unsent: int = 0  # claimed and not yet handed to the transport (what keeps connections busy)
+    # Claim size multiplier: doubles while claims come back full (a deep queue), back to 1 when
+    # one comes back short. Fewer, larger claim transactions when there is a backlog.
+    depth: int = 1
+    # Sent or sending and not yet recorded: bounded by concurrency x prefetch, which bounds the
+    # duplicates a crash can cause (claimed-but-unsent messages are only re-leased, never re-sent).
+    unacked: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     sending: int = 0
     sent: int = 0
     failed: int = 0
@@ -130,7 +141,16 @@ class Engine:
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
         self._signer = _load_signer()
         self._last_recovery = 0.0
+        # SQLite has one writer and every transaction takes it at BEGIN IMMEDIATE: when two of
+        # this engine's transactions collide, the loser sleeps in SQLite's busy handler (1, 2,
+        # 5 … 100 ms steps) long after the winner commits. Queueing them here instead hands the
+        # lock over at once. PostgreSQL locks rows, so there they run side by side.
+        self._db_turn: asyncio.Lock | None = asyncio.Lock() if runtime.backend == "sqlite" else None
         self.started_at: dt.datetime | None = None
+
+    def _db(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """This engine's turn at the database (SQLite: one transaction at a time, see __init__)."""
+        return self._db_turn if self._db_turn is not None else contextlib.nullcontext()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -227,6 +247,7 @@ class Engine:
             if runner is None:
                 runner = ServerRunner(server.id, server.name, server.concurrency, server.group_id)
                 runner.slots = asyncio.Semaphore(server.concurrency)
+                runner.unacked = asyncio.Semaphore(server.concurrency * self.prefetch)
                 self._runners[server.id] = runner
                 if self.running:
                     self._start_runner(runner)
@@ -237,6 +258,7 @@ class Engine:
                 runner.config_key = key
                 if runner.concurrency != server.concurrency:
                     runner.slots = asyncio.Semaphore(server.concurrency)
+                    runner.unacked = asyncio.Semaphore(server.concurrency * self.prefetch)
             runner.name, runner.concurrency, runner.group_id = server.name, server.concurrency, server.group_id
             was = runner.eligible
             runner.state, runner.active = server.state, server.active
@@ -308,9 +330,10 @@ class Engine:
 
     async def _claim_and_spawn(self, runner: ServerRunner, want: int) -> Engine._Spawned:
         accounts = self._group_accounts.get(runner.group_id, [])
-        result = await claim_for_server(
-            self.runtime, runner.server_id, want=want, owner=self.owner, account_ids=accounts
-        )
+        async with self._db():
+            result = await claim_for_server(
+                self.runtime, runner.server_id, want=want, owner=self.owner, account_ids=accounts
+            )
         if not result.eligible:
             runner.state = "paused" if runner.state == "healthy" else runner.state
         for mid, reason in result.suppressed:
@@ -319,6 +342,7 @@ class Engine:
             return Engine._Spawned([], len(result.suppressed), result.capped)
         await self._load_bodies(result.claimed)
         runner.outstanding += len(result.claimed)
+        runner.unsent += len(result.claimed)
         tasks = [self._spawn(self._deliver(runner, c)) for c in result.claimed]
         for c in result.claimed:
             self.events.publish(MessageEvent(c.message_id, "sending", runner.server_id))
@@ -327,7 +351,7 @@ class Engine:
     async def _load_bodies(self, claimed: list[ClaimedMessage]) -> None:
         missing = {c.body_id for c in claimed} - set(self._bodies)
         if missing:
-            async with self.runtime.sessions() as session:
+            async with self._db(), self.runtime.sessions() as session:
                 rows = (
                     await session.execute(select(MessageBody.id, MessageBody.raw).where(MessageBody.id.in_(missing)))
                 ).all()
@@ -348,12 +372,20 @@ class Engine:
         return raw
 
     async def _deliver(self, runner: ServerRunner, c: ClaimedMessage) -> None:
+        unacked = runner.unacked  # the runner may get a new one on a config change; release this one
+        acquired = left_buffer = False
         try:
+            await unacked.acquire()
+            acquired = True
             async with runner.slots:
+                runner.unsent -= 1
+                left_buffer = True
+                runner.wake.set()  # the runner tops its buffer of unsent messages up
                 tripped = runner.local_failures >= max(1, self.runtime.settings.breaker_threshold)
                 if self._stopping or tripped:
                     why = "engine stopped before sending" if self._stopping else f"server {runner.name} is failing"
-                    await release_claims(self.runtime, [c], f"{why}; queued again")
+                    async with self._db():
+                        await release_claims(self.runtime, [c], f"{why}; queued again")
                     self.events.publish(MessageEvent(c.message_id, "queued", None, why))
                     return
                 runner.sending += 1
@@ -370,6 +402,10 @@ class Engine:
             metrics.record_send(runner.name, result.kind.value)
             await self._record(Outcome(c, result))
         finally:
+            if not left_buffer:
+                runner.unsent -= 1
+            if acquired:
+                unacked.release()
             runner.outstanding -= 1
             runner.wake.set()
 
@@ -425,7 +461,8 @@ class Engine:
             while len(batch) < self.write_batch and not writes.empty():
                 batch.append(writes.get_nowait())
             try:
-                applied, changes = await record_outcomes(self.runtime, [o for o, _ in batch])
+                async with self._db():
+                    applied, changes = await record_outcomes(self.runtime, [o for o, _ in batch])
             except Exception as exc:
                 log.exception("recording %d outcomes failed", len(batch))
                 for _, fut in batch:
@@ -486,14 +523,18 @@ class Engine:
             runner.wake.clear()
             claimed_any = False
             if runner.eligible:
-                buffer = runner.concurrency * self.prefetch
-                room = buffer - runner.outstanding
-                # Top up when half the buffer is free: claims (write transactions) stay few and
-                # large, while the other half keeps every connection busy meanwhile.
+                buffer = runner.concurrency * self.prefetch * runner.depth
+                room = buffer - runner.unsent
+                # Top up when half the buffer of unsent messages is gone: claims (write
+                # transactions) stay few and large, while the other half keeps every connection
+                # busy meanwhile. Sent-but-unrecorded messages do not count: they are bounded by
+                # ``unacked`` and must not starve the connections while a write is committing.
                 if room >= max(1, buffer // 2):
                     try:
                         spawned = await self._claim_and_spawn(runner, room)
                         claimed_any = bool(spawned.tasks) or spawned.suppressed > 0
+                        full = len(spawned.tasks) + spawned.suppressed >= room and not spawned.capped
+                        runner.depth = min(MAX_DEPTH, runner.depth * 2) if full else 1
                     except Exception:
                         log.exception("claiming for server %s failed", runner.name)
             if claimed_any:
