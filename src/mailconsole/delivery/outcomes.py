@@ -165,6 +165,16 @@ async def _breaker(
     session: AsyncSession, runtime: Runtime, server_id: int, seq: list[tuple[bool, str]], now: dt.datetime
 ) -> BreakerChange | None:
     """Count consecutive failures; at the threshold the server becomes failing until a probe."""
+    if not any(failed for failed, _ in seq):
+        # The common case, all accepted: the run of failures ends, whatever it was. One write
+        # that touches the row only if it had a run, instead of a read and a write per batch.
+        await session.execute(
+            update(SendingServer)
+            .where(SendingServer.id == server_id, SendingServer.consecutive_failures != 0)
+            .values(consecutive_failures=0)
+            .execution_options(synchronize_session=False)
+        )
+        return None
     server = (
         await session.execute(
             select(SendingServer.consecutive_failures, SendingServer.state, SendingServer.name)
