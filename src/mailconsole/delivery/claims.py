@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import canonical_address
@@ -33,6 +33,9 @@ from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account, Contact, DeliveryAttempt, Message, SendingServer
 
 READY_STATES = ("queued", "deferred")
+# The same literal text as the partial index ix_messages_ready (store/models.py): with bound
+# parameters neither SQLite nor PostgreSQL's generic plans could prove the index applies.
+_READY = text("messages.state IN ('queued', 'deferred')")
 
 
 def _contact_key(recipient: str) -> str:
@@ -85,9 +88,12 @@ async def claim_for_server(
             SendingServer.active, SendingServer.state, SendingServer.speed_mode, SendingServer.speed_limit,
             SendingServer.streams,
         ).where(SendingServer.id == server_id)
-        if runtime.backend == "postgresql":
-            server_q = server_q.with_for_update()
         row = (await session.execute(server_q)).first()
+        capped_server = row is not None and not speed_of(row.speed_mode, row.speed_limit).unlimited
+        if capped_server and runtime.backend == "postgresql":
+            # Only a capped server's claims must take turns (count, then reserve); uncapped
+            # servers' claims run side by side across engines. Re-read under the lock.
+            row = (await session.execute(server_q.with_for_update())).first()
         if row is None or not row.active or row.state != "healthy":
             out.eligible = False
             return out
@@ -120,7 +126,7 @@ async def claim_for_server(
                 Message.tracking, Message.body_id, Message.attempts, Message.created_at,
             )
             .where(
-                Message.state.in_(READY_STATES),
+                _READY,
                 Message.next_attempt_at <= now,
                 Message.account_id.in_(open_accounts),
             )

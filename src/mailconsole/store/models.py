@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -294,6 +295,13 @@ class Message(Base):
         Index("ix_messages_state_id", "state", "id"),
         Index("ix_messages_lease", "state", "lease_until"),
         Index("ix_messages_account_recipient", "account_id", "recipient"),
+        # Due messages in claim order (delivery/claims.py): a partial index walked in order, so a
+        # claim reads only the rows it takes however deep the queue (PostgreSQL cannot use
+        # (state, next_attempt_at) in order under "state IN (...)"). Same literal predicate as
+        # the claim's query, which is what lets the planners match it.
+        Index("ix_messages_ready", "next_attempt_at", "id",
+              postgresql_where=text("state IN ('queued', 'deferred')"),
+              sqlite_where=text("state IN ('queued', 'deferred')")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:11:29.911181
+Create Date: 2026-11-23 11:28:49.579850
 """
 
 from collections.abc import Sequence
@@ -282,6 +282,7 @@ def upgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_account_recipient', ['account_id', 'recipient'], unique=False)
         batch_op.create_index('ix_messages_lease', ['state', 'lease_until'], unique=False)
+        batch_op.create_index('ix_messages_ready', ['next_attempt_at', 'id'], unique=False, postgresql_where=sa.text("state IN ('queued', 'deferred')"), sqlite_where=sa.text("state IN ('queued', 'deferred')"))
         batch_op.create_index('ix_messages_state_id', ['state', 'id'], unique=False)
         batch_op.create_index('ix_messages_state_next', ['state', 'next_attempt_at'], unique=False)
 
@@ -316,6 +317,7 @@ def downgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index('ix_messages_state_next')
         batch_op.drop_index('ix_messages_state_id')
+        batch_op.drop_index('ix_messages_ready', postgresql_where=sa.text("state IN ('queued', 'deferred')"), sqlite_where=sa.text("state IN ('queued', 'deferred')"))
         batch_op.drop_index('ix_messages_lease')
         batch_op.drop_index('ix_messages_account_recipient')
 
