@@ -140,6 +140,7 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._bodies: OrderedDict[int, bytes] = OrderedDict()
         self._signer = _load_signer()
+        self._signed_domains: set[str] = set()
         self._last_recovery = 0.0
         # SQLite has one writer and every transaction takes it at BEGIN IMMEDIATE: when two of
         # this engine's transactions collide, the loser sleeps in SQLite's busy handler (1, 2,
@@ -229,7 +230,7 @@ class Engine:
 
     async def refresh(self) -> None:
         """Reload servers and group membership from the database (edits, pauses, new servers)."""
-        async with self.runtime.sessions() as session:
+        async with self._db(), self.runtime.sessions() as session:
             servers = (await session.execute(select(SendingServer))).scalars().all()
             group_rows = (await session.execute(select(ServerGroup.name, ServerGroup.id))).all()
             groups = {name: gid for name, gid in group_rows}
@@ -299,7 +300,7 @@ class Engine:
             except Exception as exc:
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             now = self.runtime.clock.now()
-            async with self.runtime.sessions.begin() as session:
+            async with self._db(), self.runtime.sessions.begin() as session:
                 if ok:
                     values: dict[str, Any] = {"state": "healthy", "consecutive_failures": 0, "next_probe_at": None,
                                               "state_reason": f"recovered: probe passed ({detail})"[:1000]}
@@ -368,7 +369,17 @@ class Engine:
             await self._load_bodies([c])
             raw = self._bodies[c.body_id]
         if self._signer is not None:
-            raw = await self._signer(self.runtime, raw, from_domain_of(raw, c.envelope_from))
+            domain = from_domain_of(raw, c.envelope_from)
+            if domain in self._signed_domains or self._db_turn is None:
+                raw = await self._signer(self.runtime, raw, domain)
+            else:
+                # The first signature per domain may read the key from the database: take this
+                # engine's turn so the (cached afterwards) lookup neither waits in SQLite's busy
+                # handler behind claims and writes nor makes them wait, and so concurrent first
+                # sends look the key up once instead of all at the same time.
+                async with self._db_turn:
+                    raw = await self._signer(self.runtime, raw, domain)
+                self._signed_domains.add(domain)
         return raw
 
     async def _deliver(self, runner: ServerRunner, c: ClaimedMessage) -> None:
@@ -555,7 +566,9 @@ class Engine:
                 await self.refresh()
                 await self._probe_due(wait=False)
                 if loop.time() >= next_recovery:
-                    if await queue.recover_leases(self.runtime):
+                    async with self._db():
+                        recovered = await queue.recover_leases(self.runtime)
+                    if recovered:
                         for runner in self._runners.values():
                             runner.wake.set()
                     next_recovery = loop.time() + max(1.0, self.runtime.settings.lease_seconds / 2)
@@ -567,7 +580,7 @@ class Engine:
 
     async def _heartbeat(self, state: str) -> None:
         now = self.runtime.clock.now()
-        async with self.runtime.sessions.begin() as session:
+        async with self._db(), self.runtime.sessions.begin() as session:
             row = (
                 await session.execute(select(EngineHeartbeat).where(EngineHeartbeat.owner == self.owner))
             ).scalar_one_or_none()
