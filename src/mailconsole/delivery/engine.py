@@ -1,11 +1,14 @@
 """The delivery engine: per-server runners that claim, send and record, plus housekeeping.
 
 One ``Engine`` per process (``mailconsole serve``, the console, the demo). For every active
-server it runs a runner that keeps up to ``2 x concurrency`` messages claimed (the claim
-checks the speed cap and reserves capacity atomically, see ``claims.py``) and at most
-``concurrency`` sends in flight. Outcomes go through one writer task that records them in
-batches. Housekeeping on a timer: reload servers (pause/resume/edit take effect), probe
-failing servers after their cool-down, recover expired leases, write the heartbeat.
+server it runs a runner that keeps a buffer of ``concurrency x prefetch`` claimed, unsent
+messages, up to ``MAX_DEPTH`` times more while claims come back full (the claim checks the
+speed cap and reserves capacity atomically, see ``claims.py``), at most ``concurrency`` sends
+in flight and at most ``concurrency x prefetch`` sent-but-unrecorded (the crash-duplicate
+bound). Outcomes go through one writer task that records them in batches. On SQLite the
+engine's transactions take turns on one asyncio lock rather than in SQLite's busy handler.
+Housekeeping on a timer: reload servers (pause/resume/edit take effect), probe failing
+servers after their cool-down, recover expired leases, write the heartbeat.
 
 Tests drive it without sleeping: ``await engine.dispatch_once()`` claims for every eligible
 server and waits until every claimed message is recorded; ``run_until_idle()`` repeats that
