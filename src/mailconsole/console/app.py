@@ -46,7 +46,8 @@ class MailConsoleApp(App[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("colon", "command_palette", "Jump", key_display=":", show=False),
         Binding("escape", "go_back", "Back", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Listed by ?, not in the footer: at 80 columns the footer is for the pane's own keys.
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
 
     def __init__(self, runtime: Runtime, role: Role, engine: Any = None, *,
@@ -68,7 +69,7 @@ class MailConsoleApp(App[None]):
         with ContentSwitcher(initial=self.current_pane, id="panes"):
             for spec in PANES:
                 yield spec.build()
-        yield Footer(id="footer")
+        yield Footer(id="footer", compact=True)  # compact: a pane's keys fit in 80 columns
 
     def on_mount(self) -> None:
         self._focus_pane(self.current_pane)
@@ -137,8 +138,11 @@ class MailConsoleApp(App[None]):
         action = getattr(pane, "action_filter", None)
         if callable(action):
             return action
-        found = pane.query("#filter")
-        return found.first() if found else None
+        # Only a filter box on the visible part of the pane (Config's other tabs have theirs).
+        for box in pane.query("#filter"):
+            if all(node.display for node in box.ancestors if isinstance(node, Widget)):
+                return box
+        return None
 
     def action_filter(self) -> None:
         target = self._filter_target()
@@ -162,6 +166,26 @@ class MailConsoleApp(App[None]):
             return
         title = PANES_BY_ID[self.current_pane].title
         self.push_screen(HelpScreen(collect_help(self, title), title))
+
+    # --- shutdown -----------------------------------------------------------------------
+
+    async def _on_exit_app(self) -> None:
+        """Let in-flight database workers finish (bounded) before Textual cancels them.
+
+        Textual cancels a widget's workers on unmount without waiting. A worker cancelled in
+        the middle of an aiosqlite call leaves SQLAlchemy a ``_terminate_graceful_close`` task
+        and a connection thread that nobody closes: the loop then dies with "Task was
+        destroyed but it is pending" and whoever disposes the engine next (a test's runtime
+        fixture, ``Runtime.open``'s exit) can wait forever. Workers that wait on a dialog
+        (groups ending in ``-form``) are not waited for.
+        """
+        for _ in range(40):  # at most ~2 s
+            busy = [w for w in self.workers if w.is_running and not w.group.endswith("-form")
+                    and w.group != "default"]
+            if not busy:
+                break
+            await asyncio.sleep(0.05)
+        await super()._on_exit_app()
 
     # --- roles and audit ----------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+MOVING = "Moving around"
+
 
 @dataclass(frozen=True)
 class HelpRow:
@@ -35,14 +37,21 @@ def collect_help(app: App[Any], pane_title: str) -> list[HelpRow]:
         description = binding.description or binding.tooltip
         if not description or binding.system:
             continue
-        # App and screen bindings work on every pane; the rest belong to the focused pane.
-        group = "Everywhere" if active.node is app or isinstance(active.node, Screen) else pane_title
+        # App and screen bindings work on every pane; Textual's own widgets bring the moving
+        # keys (listed after the pane's own); the rest belong to the focused pane.
+        if active.node is app or isinstance(active.node, Screen):
+            group = "Everywhere"
+        elif type(active.node).__module__.startswith("textual."):
+            group = MOVING
+        else:
+            group = pane_title
         display = app.get_key_display(binding)
         if (group, description) in seen:  # several keys for one action: list the first
             continue
         seen.add((group, description))
         rows.append(HelpRow(group, display or key, description, active.enabled))
-    rows.sort(key=lambda r: (r.group == "Everywhere", r.group))
+    order = {pane_title: 0, MOVING: 1, "Everywhere": 2}
+    rows.sort(key=lambda r: order.get(r.group, 0))
     return rows
 
 

@@ -16,8 +16,14 @@ from textual.containers import Container
 from textual.widgets import DataTable, Static
 
 from mailconsole.console.widgets.formatting import state_text
-from mailconsole.console.widgets.server_form import ServerFormScreen, ServerFormValues, service_kwargs
+from mailconsole.console.widgets.server_form import (
+    ServerFormScreen,
+    ServerFormValues,
+    bounce_form_values,
+    service_kwargs,
+)
 from mailconsole.domain.roles import Permission
+from mailconsole.feedback.handler import build_bounce_handler
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import SendingDomain, SendingServer
 
@@ -88,7 +94,9 @@ class ServerFormsPane(Container):
             from_name=s.from_name, from_local_part=s.from_local_part, from_domain_id=s.from_domain_id,
             reply_to=s.reply_to,
             speed_mode=s.speed_mode, speed_limit=str(s.speed_limit or ""),
-            concurrency=str(s.concurrency), fields=dict(s.settings or {})),
+            concurrency=str(s.concurrency), fields=dict(s.settings or {}),
+            bounce=bounce_form_values(s.bounce_handler),
+            bounce_existing=dict(s.bounce_handler or {})),
             editing=True, errors=None, server_id=s.id)
 
     @work(group="config-servers-form", exit_on_error=False)
@@ -103,6 +111,13 @@ class ServerFormsPane(Container):
         app: Any = self.app
         # The service validates everything again and writes the audit row.
         kwargs = service_kwargs(result, app.role.value)
+        # The bounce mailbox, built (password encrypted) by its own declaration's function.
+        handler, bounce_errors = build_bounce_handler(app.runtime, result.bounce, result.bounce_existing)
+        if bounce_errors:
+            self._open(result, editing=editing, server_id=server_id,
+                       errors={f"bounce-{k}": v for k, v in bounce_errors.items()})
+            return
+        kwargs["bounce_handler"] = handler
         try:
             if server_id is not None:
                 await service.edit_server(app.runtime, server_id, **kwargs)

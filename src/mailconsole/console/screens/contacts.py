@@ -69,19 +69,21 @@ class ContactsPane(Vertical):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("home", "first_page", "First", show=False),
-        Binding("slash", "focus_filter", "Filter", key_display="/", show=False),
-        Binding("i", "info", "Details"),
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        # Short labels: the whole row must fit the footer at 80 columns; ? has the long list.
+        Binding("i", "info", "Info"),
         Binding("enter", "open", "Log"),
-        Binding("c", "check_again", "Check again"),
+        Binding("c", "check_again", "Check"),
         Binding("s", "request_safelist", "Safelist"),
         Binding("e", "edit", "Edit"),
         Binding("m", "import", "Import"),
-        Binding("C", "bulk_check", "Check all", key_display="shift+c"),
+        Binding("C", "bulk_check", "Check all", key_display="C"),
     ]
 
     DEFAULT_CSS = """
     ContactsPane #contact-rows { height: auto; }
-    ContactsPane #contact-info { height: auto; max-height: 7; padding: 0 1; border-top: solid $accent; }
+    ContactsPane #contact-info { height: auto; max-height: 8; padding: 0 1; background: $boost; }
+    /* no border: address + six tooltip lines fill exactly the 7 rows left at 80x24 */
     ContactsPane #contact-info.hidden { display: none; }
     """
 

@@ -36,7 +36,7 @@ _OUTCOME_STYLE = {
 
 class EventsPane(Vertical):
     """Keys: / filter, u unparsed items, enter or i show the item, p poll mailboxes now (admin),
-    pageup older events, home latest, r refresh."""
+    o older events, l back to the latest, r refresh."""
 
     can_focus = False
 
@@ -45,9 +45,10 @@ class EventsPane(Vertical):
         Binding("i", "show_item", "Show"),
         Binding("p", "poll", "Poll now"),
         Binding("r", "refresh_log", "Refresh"),
-        Binding("pageup", "older", "Older", show=False),
-        Binding("home", "latest", "Latest", show=False),
-        Binding("slash", "focus_filter", "Filter", key_display="/", show=False),
+        # Not pageup/home: the focused table takes those for moving inside the window.
+        Binding("o", "older", "Older events", show=False),
+        Binding("l", "latest", "Latest events", show=False),
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
     ]
 
     DEFAULT_CSS = """
@@ -113,7 +114,7 @@ class EventsPane(Vertical):
         if self.showing_unparsed:
             text = f"{self.unparsed_total} unparseable mailbox item(s) kept (never deleted)  ·  u: back to events"
         else:
-            mode = "older events (home: latest)" if self.paged_back else "live"
+            mode = "older events (l: latest)" if self.paged_back else "live"
             flt = " ".join(
                 p for p in (
                     f"source:{self.flt.source}" if self.flt.source else "",

@@ -51,15 +51,16 @@ class ServersPane(Container):
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="servers-summary", classes="summary")
         table: DataTable[Any] = DataTable(id="servers-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Name", key="name", width=12)
+        # Sized for 80 columns (8 columns x 2 cells padding + widths = 78); the group and the
+        # full per-minute sparkline are in the detail panel below.
+        table.add_column("Name", key="name", width=14)
         table.add_column("State", key="state", width=8)
-        table.add_column("Hour", key="hour", width=5)
-        table.add_column("Day", key="day", width=6)
+        table.add_column("Hour", key="hour", width=4)
+        table.add_column("Day", key="day", width=5)
         table.add_column("Cap", key="cap", width=9)
-        table.add_column("Rate 1h", key="rate", width=12)
+        table.add_column("Rate 1h", key="rate", width=10)
         table.add_column("Type", key="type", width=8)
-        table.add_column("Group", key="group", width=8)
-        table.add_column("Fails", key="fails", width=5)
+        table.add_column("Fail", key="fails", width=4)
         yield table
         with Vertical(id="server-detail"):
             yield Static("", id="server-detail-title")
@@ -92,8 +93,8 @@ class ServersPane(Container):
             failures = list(getattr(s, "recent_failures", []) or [])
             table.add_row(
                 s.name, state_text(s.state), str(s.sent_hour), str(s.sent_day), s.cap_label or "-",
-                Text(mini_sparkline(list(s.rate_per_minute), 12), style="cyan"),
-                s.type, s.group or "-", Text(str(len(failures)), style="red" if failures else "dim"),
+                Text(mini_sparkline(list(s.rate_per_minute), 10), style="cyan"),
+                s.type, Text(str(len(failures)), style="red" if failures else "dim"),
                 key=s.name,
             )
         healthy = sum(1 for s in stats if s.state == "healthy")
@@ -130,7 +131,7 @@ class ServersPane(Container):
         rate = list(s.rate_per_minute)
         reason = getattr(s, "state_reason", "") or ""
         header = Text.assemble((s.name, "bold"), "  ", state_text(s.state),
-                               f"  {reason}  " if reason else "  ",
+                               f"  {reason}" if reason else "", f"  {s.type} · group {s.group or '-'}\n",
                                (f"sent per minute, last hour (peak {max(rate, default=0)})", "dim"))
         title.update(header)
         spark.data = rate or [0]

@@ -1,7 +1,9 @@
 """Add/edit a sending server: common fields plus fields GENERATED from the transport's FIELDS.
 
 There is no per-provider code here: every input, label, help text, choice list and error
-comes from the ``FieldSpec`` declarations of ``transports.registry.transport_fields(type)``.
+comes from the ``FieldSpec`` declarations of ``transports.registry.transport_fields(type)``;
+the bounce mailbox rows likewise come from ``feedback.handler.BOUNCE_HANDLER_FIELDS`` (ids and
+error keys prefixed ``bounce-``).
 Errors are shown under their field, from ``parse_fields`` as the person types and from the
 service's ``ServerConfigError`` on save.
 """
@@ -19,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
+from mailconsole.feedback.handler import BOUNCE_HANDLER_FIELDS, build_bounce_handler
 from mailconsole.transports.base import FieldSpec, parse_fields
 from mailconsole.transports.registry import TRANSPORT_MODULES, transport_class, transport_fields
 
@@ -61,11 +64,24 @@ class ServerFormValues:
     speed_limit: str = ""
     concurrency: str = "4"
     fields: dict[str, Any] = field(default_factory=dict)
+    bounce: dict[str, Any] = field(default_factory=dict)  # raw form values of the bounce mailbox
+    bounce_existing: dict[str, Any] = field(default_factory=dict)  # what the server stores now
 
 
-def field_widget(spec: FieldSpec, value: Any, editing: bool) -> Widget:
+def bounce_form_values(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The stored bounce handler as the form shows it (never the password; '-' = leave in place)."""
+    stored = dict(stored or {})
+    if not stored:
+        return {"type": "none"}
+    values = {spec.name: stored.get(spec.name) for spec in BOUNCE_HANDLER_FIELDS if not spec.secret}
+    if "processed_folder" in stored and not stored["processed_folder"]:
+        values["processed_folder"] = "-"
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def field_widget(spec: FieldSpec, value: Any, editing: bool, prefix: str = "field-") -> Widget:
     """One input for one declared field, by kind."""
-    wid = f"field-{spec.name}"
+    wid = f"{prefix}{spec.name}"
     if spec.kind == "bool":
         return Switch(value=bool(spec.default if value is None else value), id=wid)
     if spec.kind == "select":
@@ -147,9 +163,26 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
                                  id="common-concurrency"), "concurrency")
             yield Static("", id="type-heading", classes="form-heading")
             yield Vertical(id="type-fields")
+            yield Static("Bounce mailbox", classes="form-heading")
+            with Vertical(id="bounce-fields"):
+                for spec in BOUNCE_HANDLER_FIELDS:
+                    yield from self._spec_row(spec, v.bounce.get(spec.name), "bounce-",
+                                              editing=bool(v.bounce_existing))
             with Horizontal(classes="buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
+
+    def _spec_row(self, spec: FieldSpec, value: Any, prefix: str, *, editing: bool) -> ComposeResult:
+        """Label, input, error line and help for one declared field."""
+        label = spec.label + (" *" if spec.required else "")
+        name = f"{prefix}{spec.name}" if prefix != "field-" else spec.name
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label")
+            with Vertical(classes="form-input"):
+                yield field_widget(spec, value, editing, prefix)
+                yield Static(self.errors.get(name, ""), id=f"err-{name}", classes="form-error")
+                if spec.help:
+                    yield Static(spec.help, classes="form-help")
 
     async def on_mount(self) -> None:
         await self._mount_type_fields(self.values.type)
@@ -203,6 +236,14 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
                 continue
         return raw
 
+    def raw_bounce(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {}
+        for spec in BOUNCE_HANDLER_FIELDS:
+            value = widget_value(self.query_one(f"#bounce-{spec.name}"))
+            if value not in (None, ""):
+                raw[spec.name] = value
+        return raw
+
     def collect(self) -> ServerFormValues:
         def text(name: str) -> str:
             return self.query_one(f"#common-{name}", Input).value.strip()
@@ -216,7 +257,8 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
             reply_to=text("reply_to"),
             speed_mode=str(self.query_one("#common-speed_mode", Select).value),
             speed_limit=text("speed_limit"), concurrency=text("concurrency"),
-            fields=self.raw_fields(),
+            fields=self.raw_fields(), bounce=self.raw_bounce(),
+            bounce_existing=dict(self.values.bounce_existing),
         )
 
     def show_errors(self, errors: dict[str, str]) -> None:
@@ -240,6 +282,10 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
             errors["speed"] = "give the number of messages per hour or per day"
         if not values.concurrency.isdigit() or int(values.concurrency) < 1:
             errors["concurrency"] = "concurrency must be a whole number of at least 1"
+        # The declaration's own checks plus what each mailbox type needs (same function as save).
+        _, bounce_errors = build_bounce_handler(self.app.runtime,  # type: ignore[attr-defined]
+                                                values.bounce, values.bounce_existing)
+        errors.update({f"bounce-{name}": text for name, text in bounce_errors.items()})
         return errors
 
     @on(Input.Blurred)
@@ -275,3 +321,4 @@ def service_kwargs(values: ServerFormValues, actor: str) -> dict[str, Any]:
         "concurrency": int(values.concurrency) if values.concurrency.isdigit() else 0,
         "active": values.active, "actor": actor,
     }
+
