@@ -1,7 +1,9 @@
 """Render every console pane to SVG in screenshots/ (used by the README).
 
-Runs on a freshly seeded demo database in a temporary directory with a fixed clock, so the
-pictures only change when the console does. Usage: python scripts/screenshots.py [--size 100x30]
+Runs on a fresh database in a temporary directory, seeded through the services by
+``console.showcase`` with a fixed clock (mail that has flowed, contacts in every status, feedback,
+a pending review, domains, an API key) and no engine, so the pictures only change when the
+console does. Usage: python scripts/screenshots.py [--size 100x30] [name ...]
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from textual.pilot import Pilot
 
 from mailconsole.clock import FixedClock
 from mailconsole.console.app import MailConsoleApp
-from mailconsole.demo import demo_runtime
+from mailconsole.console.showcase import seed_showcase
 from mailconsole.domain.roles import Role
+from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -48,6 +51,7 @@ SHOTS: dict[str, Step] = {
     "queue-detail": keys("1", "enter"),
     "servers": keys("2"),
     "contacts": keys("3"),
+    "contacts-info": keys("3", "down", "i"),
     "reviews": keys("4"),
     "config-identity": config_tab("config-identity"),
     "config-domains": config_tab("config-domains"),
@@ -55,6 +59,7 @@ SHOTS: dict[str, Step] = {
     "config-servers-add": config_tab("config-servers", "a"),
     "config-api-keys": config_tab("config-api-keys"),
     "events": keys("6"),
+    "palette": keys("colon", *"serv"),
     "help": keys("1", "question_mark"),
 }
 
@@ -64,7 +69,8 @@ async def render(size: tuple[int, int], only: list[str]) -> list[Path]:
     clock = FixedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), dns_nameservers=["127.0.0.1:1"], dns_timeout=0.2)
-        async with demo_runtime(settings, clock=clock) as (runtime, _sink):
+        async with Runtime.open(settings, clock=clock) as runtime:
+            await seed_showcase(runtime)
             for name, step in SHOTS.items():
                 if only and name not in only:
                     continue
@@ -73,6 +79,7 @@ async def render(size: tuple[int, int], only: list[str]) -> list[Path]:
                     await pilot.pause(0.5)
                     await step(pilot, app)
                     await pilot.pause(0.8)
+                    await pilot.pause(0.2)
                     path = OUT / f"{name}.svg"
                     app.save_screenshot(filename=path.name, path=str(OUT))
                     written.append(path)
