@@ -73,6 +73,7 @@ async def seed_demo(runtime: Runtime, sink_port: int) -> bool:
     await servers.add_server(runtime, name="bulk-sendmail", type="sendmail", group="bulk",
                              fields={}, speed_mode="day", speed_limit=5000, actor="demo")
     account = await default_account_id(runtime)
+    await _import_sample_contacts(runtime, account)
     for address, outcomes in SAMPLE_CONTACTS:
         for effect in outcomes:
             reply = {"hard_bounce": "550 5.1.1 user unknown", "soft_bounce": "452 4.2.2 mailbox full",
@@ -86,6 +87,23 @@ async def seed_demo(runtime: Runtime, sink_port: int) -> bool:
                   recipients=[f"reader{i:02d}@example.org" for i in range(30)],
                   raw=_raw("readers", "Monthly newsletter"))
     return True
+
+
+async def _import_sample_contacts(runtime: Runtime, account_id: int) -> None:
+    """Every demo recipient as a contact, through the real CSV importer (what a newcomer
+    would do first), so the Contacts pane shows the active ones beside the blocked ones."""
+    from mailconsole.contacts.importer import import_csv
+
+    names = {"ada": "Ada Lovelace", "grace": "Grace Hopper", "linus": "Linus Torvalds"}
+    lines = ["address,name,plan"]
+    for address, _ in SAMPLE_CONTACTS:
+        local = address.partition("@")[0]
+        lines.append(f"{address},{names.get(local, local.replace('-', ' ').title())},pro")
+    lines += [f"reader{i:02d}@example.org,Reader {i:02d},free" for i in range(30)]
+    path = runtime.settings.data_dir / "sample-contacts.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    await import_csv(runtime, path, account_id=account_id, actor="demo")
 
 
 async def trickle(runtime: Runtime, every: float = 3.0, limit: int = 2000) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -22,6 +24,15 @@ def test_demo_seed_only_uses_its_own_database_and_is_idempotent(tmp_path: Path) 
     assert f"{tmp_path}/demo/mailconsole-demo.db" in first.output
     assert "(36 messages;" in first.output and "(36 messages;" in second.output  # seeded once
     assert not (tmp_path / "mailconsole.db").exists()  # the real database is untouched
+    listed = runner.invoke(cli, ["--database-url", f"sqlite+aiosqlite:///{tmp_path}/demo/mailconsole-demo.db",
+                                 "--data-dir", str(tmp_path / "demo"), "contacts", "list", "--limit", "100", "--json"])
+    assert listed.exit_code == 0, listed.output
+    statuses = {c["address"]: c["status"] for c in json.loads(listed.output)}
+    assert len(statuses) == 36  # imported once, not twice
+    assert statuses["ada@example.org"] == "active" and statuses["reader07@example.org"] == "active"
+    assert statuses["nobody@example.org"] == "blocklisted"
+    assert statuses["annoyed@example.com"] == "spam_complaint"
+    assert statuses["full-inbox@example.net"] == "multiple_soft_bounces"
 
 
 async def _open_add_form(app, pilot) -> ServerFormScreen:  # type: ignore[no-untyped-def]
