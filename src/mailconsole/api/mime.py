@@ -12,6 +12,7 @@ import email.utils
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.header import Header
 from email.policy import SMTP
 from email.policy import default as default_policy
 
@@ -19,6 +20,20 @@ from mailconsole.api.errors import ApiError
 from mailconsole.api.schemas import SendRequest, check_address, to_address
 from mailconsole.clock import Clock
 from mailconsole.domain.policy import STREAM_HEADER, TRACKING_HEADER
+
+
+def _set_unstructured(msg: EmailMessage, name: str, value: str) -> None:
+    """Set a free-text header so that it reads back exactly as given.
+
+    CPython's folder puts the space at a fold point outside the encoded words when it splits a
+    long non-ASCII value, and RFC 2047 readers then drop it ("a ¡" comes back as "a¡").
+    ``email.header.Header`` encodes the spaces inside the words; ``set_raw`` keeps those lines
+    as they are (each under the line limit, so the SMTP policy does not refold them).
+    """
+    if value.isascii():
+        msg[name] = value
+    else:
+        msg.set_raw(name, Header(value, "utf-8", header_name=name).encode(linesep="\r\n"))
 
 
 def build_mime(request: SendRequest, clock: Clock) -> bytes:
@@ -30,13 +45,13 @@ def build_mime(request: SendRequest, clock: Clock) -> bytes:
     if request.reply_to:
         msg["Reply-To"] = [to_address(a) for a in request.reply_to]
     if request.subject:
-        msg["Subject"] = request.subject
+        _set_unstructured(msg, "Subject", request.subject)
     msg["Date"] = email.utils.format_datetime(clock.now())
     domain = request.envelope_from.rpartition("@")[2] or None
     if not any(name.lower() == "message-id" for name in request.headers):
         msg["Message-ID"] = email.utils.make_msgid(domain=domain)
     for name, value in request.headers.items():
-        msg[name] = value
+        _set_unstructured(msg, name, value)
     if request.stream is not None:
         msg[STREAM_HEADER] = request.stream
     if request.tracking is not None:
