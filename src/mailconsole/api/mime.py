@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Sequence
+from email.header import Header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
-from email.header import Header
 from email.policy import SMTP
 from email.policy import default as default_policy
 
