@@ -1,0 +1,69 @@
+"""The relay's group commit: submissions arriving close together share one commit, each
+still gets its own ids only after that commit, and stopping never leaves a session waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select
+
+from mailconsole.relay import batcher as batcher_mod
+from mailconsole.relay.batcher import EnqueueBatcher, Submission
+from mailconsole.relay.keys import create_key
+from mailconsole.runtime import Runtime
+from mailconsole.store.bootstrap import default_account_id
+from mailconsole.store.models import Message
+
+
+async def _item(runtime: Runtime, n: int) -> Submission:
+    key, _ = await create_key(runtime, account_id=await default_account_id(runtime), name=f"k{n}")
+    return Submission(
+        key_id=key.id,
+        account_id=key.account_id,
+        envelope_from="app@example.com",
+        recipients=[f"user{n}@example.net"],
+        bodies=[b"Subject: hi\r\n\r\nbody\r\n"],
+        stream="transactional",
+        tracking=False,
+        subject="hi",
+    )
+
+
+async def _stored(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        return int(await session.scalar(select(func.count(Message.id))) or 0)
+
+
+async def test_submissions_arriving_within_the_window_share_one_commit(runtime: Runtime) -> None:
+    batcher = EnqueueBatcher(runtime)
+    batcher.start()
+    try:
+        first, second = await _item(runtime, 1), await _item(runtime, 2)
+
+        async def late() -> list[int]:
+            await asyncio.sleep(0)  # arrives after the writer has taken the first one
+            return await batcher.submit(second)
+
+        ids_first, ids_second = await asyncio.gather(batcher.submit(first), late())
+    finally:
+        await batcher.stop()
+    assert (batcher.batches, batcher.items) == (1, 2)
+    assert len(ids_first) == 1 and len(ids_second) == 1 and ids_first != ids_second
+    assert await _stored(runtime) == 2
+
+
+async def test_stopping_while_gathering_fails_the_waiting_session_and_stores_nothing(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batcher_mod, "GATHER_SECONDS", 30.0)
+    batcher = EnqueueBatcher(runtime)
+    batcher.start()
+    waiting = asyncio.ensure_future(batcher.submit(await _item(runtime, 1)))
+    for _ in range(5):  # let the writer take it and start waiting for company
+        await asyncio.sleep(0)
+    assert batcher._queue.empty()
+    await asyncio.wait_for(batcher.stop(), 5)
+    with pytest.raises(RuntimeError, match="relay stopping"):
+        await asyncio.wait_for(waiting, 5)
+    assert await _stored(runtime) == 0
