@@ -66,8 +66,8 @@ def routes(
                 client = request.client.host if request.client else "?"
                 log.warning("refused %s webhook from %s: %s", provider, client, exc.reason)
                 headers = {"WWW-Authenticate": 'Basic realm="mailconsole"'} if exc.status == 401 else None
-                body = {"error": {"code": exc.reason, "message": exc.message}}
-                return JSONResponse(body, exc.status, headers=headers)
+                refusal = {"error": {"code": exc.reason, "message": exc.message}}
+                return JSONResponse(refusal, exc.status, headers=headers)
             recorded = duplicates = 0
             for report in found:
                 result = await service.record_report(runtime, report)
