@@ -15,9 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
+from mailconsole.console.context import role_of, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.domain.policy import STREAMS
-from mailconsole.domain.roles import Permission, Role, allowed
+from mailconsole.domain.roles import Permission, allowed
 from mailconsole.relay import keys as keys_service
 from mailconsole.store.bootstrap import default_account_id
 
@@ -67,21 +68,14 @@ class ApiKeysPane(Vertical):
     def on_mount(self) -> None:
         self.reload()
 
-    @property
-    def _runtime(self) -> Any:
-        return self.app.runtime  # type: ignore[attr-defined]
 
-    @property
-    def _role(self) -> Role:
-        role: Role = self.app.role  # type: ignore[attr-defined]
-        return role
 
     def focus_default(self) -> None:
         self.query_one(DataTable).focus()
 
     @work(exclusive=True, group="keys-load", exit_on_error=False)
     async def reload(self, select_id: int | None = None) -> None:
-        self.keys = await keys_service.list_keys(self._runtime)
+        self.keys = await keys_service.list_keys(runtime_of(self))
         table = self.query_one(DataTable)
         table.clear()
         for k in self.keys:
@@ -101,10 +95,12 @@ class ApiKeysPane(Vertical):
             table.move_cursor(row=ids.index(select_id) if select_id in ids else 0)
 
     def _may_change(self, what: str) -> bool:
-        if allowed(self._role, Permission.CONFIG):
+        if allowed(role_of(self), Permission.CONFIG):
             return True
         self.app.notify(
-            f"the {self._role.value} role may not {what} API keys; ask an admin", title="Not allowed", severity="error"
+            f"the {role_of(self).value} role may not {what} API keys; ask an admin",
+            title="Not allowed",
+            severity="error",
         )
         return False
 
@@ -133,9 +129,10 @@ class ApiKeysPane(Vertical):
     async def _create(self, name: str, streams: list[str]) -> None:
         error = self.query_one("#key-error", Static)
         try:
-            account_id = await default_account_id(self._runtime)
+            account_id = await default_account_id(runtime_of(self))
             row, plaintext = await keys_service.create_key(
-                self._runtime, account_id=account_id, name=name, allowed_streams=streams, audit_role=self._role.value
+                runtime_of(self), account_id=account_id, name=name, allowed_streams=streams,
+                audit_role=role_of(self).value,
             )
         except keys_service.KeyInputError as exc:
             error.update(str(exc))
@@ -179,7 +176,7 @@ class ApiKeysPane(Vertical):
 
     @work(exclusive=True, group="keys-revoke", exit_on_error=False)
     async def _revoke(self, key_id: int) -> None:
-        info = await keys_service.revoke_key(self._runtime, key_id, audit_role=self._role.value)
+        info = await keys_service.revoke_key(runtime_of(self), key_id, audit_role=role_of(self).value)
         self.query_one("#key-created", Static).set_class(True, "hidden")  # the secret goes away too
         self.app.notify(f"key {info.id} ({info.prefix}) revoked")
         self.reload(select_id=key_id)

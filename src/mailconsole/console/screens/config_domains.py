@@ -15,7 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
-from mailconsole.domain.roles import Permission, Role, allowed
+from mailconsole.console.context import role_of, runtime_of
+from mailconsole.domain.roles import Permission, allowed
 from mailconsole.senders.domains import (
     DomainError,
     DomainView,
@@ -74,14 +75,7 @@ class DomainsPane(Vertical):
     def on_mount(self) -> None:
         self.reload()
 
-    @property
-    def _runtime(self) -> Any:
-        return self.app.runtime  # type: ignore[attr-defined]
 
-    @property
-    def _role(self) -> Role:
-        role: Role = self.app.role  # type: ignore[attr-defined]
-        return role
 
     def focus_default(self) -> None:
         self.query_one(DataTable).focus()
@@ -90,7 +84,7 @@ class DomainsPane(Vertical):
 
     @work(exclusive=True, group="domains-load", exit_on_error=False)
     async def reload(self, select: str | None = None) -> None:
-        self.domains = await list_domains(self._runtime)
+        self.domains = await list_domains(runtime_of(self))
         table = self.query_one(DataTable)
         table.clear()
         for d in self.domains:
@@ -127,7 +121,7 @@ class DomainsPane(Vertical):
         warning.update(f"⚠ {view.warning}" if view.warning else "")
         warning.set_class(not view.warning, "hidden")
         try:
-            records = await dns_records(self._runtime, view.domain)
+            records = await dns_records(runtime_of(self), view.domain)
         except DomainError:
             records = []
         text = Text()
@@ -143,9 +137,9 @@ class DomainsPane(Vertical):
     # --- actions -----------------------------------------------------------------------
 
     def action_add(self) -> None:
-        if not allowed(self._role, Permission.CONFIG):
+        if not allowed(role_of(self), Permission.CONFIG):
             self.app.notify(
-                f"the {self._role.value} role may not add sending domains; ask an admin",
+                f"the {role_of(self).value} role may not add sending domains; ask an admin",
                 title="Not allowed",
                 severity="error",
             )
@@ -159,7 +153,7 @@ class DomainsPane(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "domain-add":
             return
-        if not allowed(self._role, Permission.CONFIG):
+        if not allowed(role_of(self), Permission.CONFIG):
             self.action_add()
             return
         parts = event.value.split()
@@ -173,7 +167,7 @@ class DomainsPane(Vertical):
         error = self.query_one("#domain-error", Static)
         error.update(f"generating a DKIM key for {domain} …")
         try:
-            view = await add_domain(self._runtime, domain, selector, role=self._role.value)
+            view = await add_domain(runtime_of(self), domain, selector, role=role_of(self).value)
         except DomainError as exc:
             error.update(str(exc))
             return
@@ -194,7 +188,7 @@ class DomainsPane(Vertical):
     @work(exclusive=True, group="domains-check", exit_on_error=False)
     async def _recheck(self, domain: str) -> None:
         try:
-            result = await check_domain(self._runtime, domain)
+            result = await check_domain(runtime_of(self), domain)
         except (DomainError, ResolverConfigError) as exc:
             self.app.notify(str(exc), severity="error")
             return

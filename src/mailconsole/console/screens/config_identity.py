@@ -15,8 +15,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Static
 
+from mailconsole.console.context import role_of, runtime_of
 from mailconsole.domain.addresses import identity_rules
-from mailconsole.domain.roles import Permission, Role, allowed
+from mailconsole.domain.roles import Permission, allowed
 from mailconsole.senders.identity import IdentityRulesBroken, IdentityView, get_identity, save_identity
 from mailconsole.senders.test_send import TEST_SEND_NOTE, TestSendError, send_test
 
@@ -74,22 +75,15 @@ class IdentityPane(VerticalScroll):
         yield Static("", id="test-result")
 
     def on_mount(self) -> None:
-        note = TEST_SEND_NOTE.format(sender=self._runtime.settings.notification_from)
+        note = TEST_SEND_NOTE.format(sender=runtime_of(self).settings.notification_from)
         self.query_one("#test-note", Static).update(note)
-        if not allowed(self._role, Permission.CONFIG):
+        if not allowed(role_of(self), Permission.CONFIG):
             for field_id, _, _ in FIELDS:
                 self.query_one(f"#identity-{field_id}", Input).disabled = True
             self.query_one("#identity-test-to", Input).disabled = True
         self.reload()
 
-    @property
-    def _runtime(self) -> Any:
-        return self.app.runtime  # type: ignore[attr-defined]
 
-    @property
-    def _role(self) -> Role:
-        role: Role = self.app.role  # type: ignore[attr-defined]
-        return role
 
     def focus_default(self) -> None:
         self.query_one("#identity-sender_name", Input).focus()
@@ -98,7 +92,7 @@ class IdentityPane(VerticalScroll):
 
     @work(exclusive=True, group="identity-load", exit_on_error=False)
     async def reload(self) -> None:
-        view = await get_identity(self._runtime)
+        view = await get_identity(runtime_of(self))
         self._show(view)
 
     def _show(self, view: IdentityView) -> None:
@@ -153,10 +147,10 @@ class IdentityPane(VerticalScroll):
     # --- actions -------------------------------------------------------------------------
 
     def _may_change(self) -> bool:
-        if allowed(self._role, Permission.CONFIG):
+        if allowed(role_of(self), Permission.CONFIG):
             return True
         self.app.notify(
-            f"the {self._role.value} role may not change the sender identity; ask an admin",
+            f"the {role_of(self).value} role may not change the sender identity; ask an admin",
             title="Not allowed",
             severity="error",
         )
@@ -173,11 +167,11 @@ class IdentityPane(VerticalScroll):
     async def _save(self, values: dict[str, str]) -> None:
         try:
             view = await save_identity(
-                self._runtime,
+                runtime_of(self),
                 sender_name=values["sender_name"],
                 from_addr=values["from_addr"],
                 reply_to=values["reply_to"],
-                role=self._role.value,
+                role=role_of(self).value,
             )
         except IdentityRulesBroken as exc:
             self._show_errors({e.field: e.message for e in reversed(exc.errors)})
@@ -198,7 +192,7 @@ class IdentityPane(VerticalScroll):
     async def _test(self, to: str) -> None:
         result = self.query_one("#test-result", Static)
         try:
-            outcome = await send_test(self._runtime, to, role=self._role.value)
+            outcome = await send_test(runtime_of(self), to, role=role_of(self).value)
         except TestSendError as exc:
             result.set_classes("failed")
             result.update(str(exc))

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Static
 
+from mailconsole.console.context import runtime_of
 from mailconsole.console.widgets.formatting import state_text
 from mailconsole.console.widgets.server_form import (
     ServerFormScreen,
@@ -55,7 +56,7 @@ class ServerFormsPane(Container):
 
     @work(exclusive=True, group="config-servers", exit_on_error=False)
     async def reload(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         async with runtime.sessions() as session:
             self.servers = list((await session.execute(
                 select(SendingServer).order_by(SendingServer.name).limit(500))).scalars())
@@ -70,7 +71,7 @@ class ServerFormsPane(Container):
         self.action_edit()
 
     async def _domains(self) -> list[tuple[str, int]]:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         account_id = await default_account_id(runtime)
         async with runtime.sessions() as session:
             rows = await session.execute(select(SendingDomain.domain, SendingDomain.id).where(

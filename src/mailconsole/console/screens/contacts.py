@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
+from mailconsole.console.context import role_of, runtime_of
 from mailconsole.console.widgets.contact_dialogs import ContactDetailScreen, ProgressScreen, PromptScreen
 from mailconsole.console.widgets.status_bubble import StatusBubble
 from mailconsole.contacts.errors import ContactError
@@ -120,7 +121,7 @@ class ContactsPane(Vertical):
     @work(exclusive=True, group="contacts-window", exit_on_error=False)
     async def load(self, after: str | None = None, before: str | None = None, cursor: int = 0,
                    start: str | None = None) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         if self.account_id is None:
             self.account_id = await default_account_id(runtime)
         async with runtime.sessions() as session:
@@ -220,7 +221,7 @@ class ContactsPane(Vertical):
 
     @property
     def role(self) -> Role:
-        return Role(self.app.role)  # type: ignore[attr-defined]
+        return role_of(self)
 
     def _allowed(self, permission: Permission) -> bool:
         try:
@@ -234,7 +235,7 @@ class ContactsPane(Vertical):
         return f"{self.role.value}:{audit.os_user()}"
 
     async def _audit(self, action: str, detail: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         async with runtime.sessions.begin() as session:
             audit.record(session, runtime.clock, self.role.value, action, detail)
 
@@ -244,7 +245,7 @@ class ContactsPane(Vertical):
 
     @work(group="contacts-action", exit_on_error=False)
     async def _open(self, address: str) -> None:
-        detail = await contact_detail(self.app.runtime, self.account_id or 1, address)  # type: ignore[attr-defined]
+        detail = await contact_detail(runtime_of(self), self.account_id or 1, address)
         self.app.push_screen(ContactDetailScreen(detail))
 
     def action_check_again(self) -> None:
@@ -261,7 +262,7 @@ class ContactsPane(Vertical):
     async def _check(self, address: str) -> None:
         self.app.notify(f"Checking {address}…", timeout=2)
         try:
-            report = await check_again(self.app.runtime, account_id=self.account_id or 1,  # type: ignore[attr-defined]
+            report = await check_again(runtime_of(self), account_id=self.account_id or 1,
                                        address=address, actor=self._actor())
         except ContactError as exc:
             self.app.notify(str(exc), title="Check again", severity="error", timeout=6)
@@ -287,7 +288,7 @@ class ContactsPane(Vertical):
     @work(group="contacts-action", exit_on_error=False)
     async def _safelist(self, address: str) -> None:
         try:
-            outcome = await request_safelist(self.app.runtime, account_id=self.account_id or 1,  # type: ignore[attr-defined]
+            outcome = await request_safelist(runtime_of(self), account_id=self.account_id or 1,
                                              address=address, actor=self._actor())
         except ContactError as exc:
             self.app.notify(str(exc), title="Request safelist", severity="warning", timeout=8)
@@ -310,7 +311,7 @@ class ContactsPane(Vertical):
     @work(group="contacts-action", exit_on_error=False)
     async def _edit(self, address: str, new_address: str) -> None:
         try:
-            normal = await edit_address(self.app.runtime, account_id=self.account_id or 1,  # type: ignore[attr-defined]
+            normal = await edit_address(runtime_of(self), account_id=self.account_id or 1,
                                         address=address, new_address=new_address, actor=self._actor())
         except ContactError as exc:
             self.app.notify(str(exc), title="Edit address", severity="error", timeout=8)
@@ -335,7 +336,7 @@ class ContactsPane(Vertical):
     @work(group="contacts-bulk", exit_on_error=False)
     async def _import(self, path: str, screen: ProgressScreen) -> None:
         try:
-            report = await import_csv(self.app.runtime, path, account_id=self.account_id or 1,  # type: ignore[attr-defined]
+            report = await import_csv(runtime_of(self), path, account_id=self.account_id or 1,
                                       actor=self._actor(), role=self.role.value, progress=screen.advance)
         except ContactError as exc:
             screen.finish(f"Import failed: {exc}")
@@ -365,7 +366,7 @@ class ContactsPane(Vertical):
 
     @work(group="contacts-bulk", exit_on_error=False)
     async def _bulk_check(self, flt: ContactFilter, screen: ProgressScreen) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         account_id = self.account_id or 1
         counts = {"passed": 0, "failed": 0, "fail": 0, "skipped": 0}
         after: str | None = None

@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
+from mailconsole.console.context import runtime_of
 from mailconsole.domain.roles import Permission, Role, allowed
 from mailconsole.feedback import service
 from mailconsole.feedback.poller import poll_once
@@ -131,7 +132,7 @@ class EventsPane(Vertical):
 
     @work(exclusive=True, group="events-load", exit_on_error=False)
     async def load(self, before_id: int | None = None) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         self.unparsed_total = await service.unparsed_count(runtime)
         if self.showing_unparsed:
             items = await service.unparsed_items(runtime, limit=self.window)
@@ -161,7 +162,7 @@ class EventsPane(Vertical):
         """Append what arrived since the last refresh; drop rows beyond the window."""
         if self.showing_unparsed or self.paged_back:
             return
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         new = await service.events_after(runtime, self.last_id, limit=self.window, flt=self.flt)
         self.unparsed_total = await service.unparsed_count(runtime)
         table = self.query_one("#events-table", DataTable)
@@ -207,7 +208,7 @@ class EventsPane(Vertical):
 
     @work(exclusive=True, group="events-detail", exit_on_error=False)
     async def _show_item(self, item_id: int) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         detail = self.query_one("#events-detail", Static)
         if self.showing_unparsed:
             item = await service.unparsed_item(runtime, item_id)
@@ -235,7 +236,7 @@ class EventsPane(Vertical):
 
     @work(exclusive=True, group="events-poll", exit_on_error=False)
     async def _poll(self) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         self.app.notify("Polling the bounce mailboxes…", timeout=3)
         report = await poll_once(runtime)
         async with runtime.sessions.begin() as session:

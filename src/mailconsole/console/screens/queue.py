@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Input, Static
 
+from mailconsole.console.context import runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import STATE_STYLE, relative, state_text
 from mailconsole.console.widgets.message_detail import MessageDetailScreen
@@ -118,7 +119,7 @@ class QueuePane(Container):
         The service lists newest first: ``after_id`` gives older rows, ``before_id`` newer.
         ``anchor_after`` is the after_id the current window was read with (None: the top).
         """
-        runtime = self.app.runtime  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
         table = self.query_one(QueueTable)
         anchor = self.anchor_after
         search = self.search or None
@@ -162,7 +163,7 @@ class QueuePane(Container):
         self.query_one("#queue-counts", Static).update(text)
 
     def _show_rows(self, rows: list[Any], table: QueueTable, cursor_to: int | None) -> None:
-        now = self.app.runtime.clock.now()  # type: ignore[attr-defined]
+        now = runtime_of(self).clock.now()
         keep_id = self.selected_id()
         self.rows = rows
         table.clear()

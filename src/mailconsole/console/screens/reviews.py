@@ -14,11 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from mailconsole.console.context import role_of, runtime_of
 from mailconsole.console.widgets.contact_dialogs import PromptScreen
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.reviews import ReviewItem, decide, list_requests
 from mailconsole.domain.bubbles import LABELS
-from mailconsole.domain.roles import Permission, PermissionDenied, Role, require
+from mailconsole.domain.roles import Permission, PermissionDenied, require
 from mailconsole.store import audit
 
 
@@ -55,7 +56,7 @@ class ReviewsPane(Vertical):
 
     @work(exclusive=True, group="reviews-load", exit_on_error=False)
     async def refresh_requests(self) -> None:
-        items = await list_requests(self.app.runtime)  # type: ignore[attr-defined]
+        items = await list_requests(runtime_of(self))
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
@@ -72,7 +73,7 @@ class ReviewsPane(Vertical):
         self.loads += 1
 
     def action_decide(self, approve: bool) -> None:
-        role = Role(self.app.role)  # type: ignore[attr-defined]
+        role = role_of(self)
         try:
             require(role, Permission.REVIEW)
         except PermissionDenied as exc:
@@ -92,8 +93,8 @@ class ReviewsPane(Vertical):
 
     @work(group="reviews-action", exit_on_error=False)
     async def _decide(self, request_id: int, approve: bool, note: str) -> None:
-        runtime = self.app.runtime  # type: ignore[attr-defined]
-        role = Role(self.app.role)  # type: ignore[attr-defined]
+        runtime = runtime_of(self)
+        role = role_of(self)
         actor = f"{role.value}:{audit.os_user()}"
         try:
             item = await decide(runtime, request_id=request_id, approve=approve, actor=actor, note=note)

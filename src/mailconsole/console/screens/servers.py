@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
+from mailconsole.console.context import runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import mini_sparkline, state_text
 from mailconsole.delivery import servers as servers_service
@@ -80,7 +81,7 @@ class ServersPane(Container):
 
     @work(exclusive=True, group="servers-refresh", exit_on_error=False)
     async def refresh_stats(self) -> None:
-        stats = await servers_service.list_server_stats(self.app.runtime)  # type: ignore[attr-defined]
+        stats = await servers_service.list_server_stats(runtime_of(self))
         self._show(list(stats))
 
     def _show(self, stats: list[Any]) -> None:

@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from mailconsole.console.context import runtime_of
 from mailconsole.console.widgets.formatting import stamp, state_text
 from mailconsole.delivery import queue as queue_service
 
@@ -81,7 +82,7 @@ class MessageDetailScreen(ModalScreen[None]):
         body = self.query_one("#detail-body", Static)
         try:
             detail = await queue_service.message_detail(
-                self.app.runtime, self.message_id)  # type: ignore[attr-defined]
+                runtime_of(self), self.message_id)
         except Exception as exc:
             body.update(f"could not load message {self.message_id}: {exc}")
             return

@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
+from mailconsole.console.context import runtime_of
 from mailconsole.feedback.handler import BOUNCE_HANDLER_FIELDS, build_bounce_handler
 from mailconsole.transports.base import FieldSpec, parse_fields
 from mailconsole.transports.registry import TRANSPORT_MODULES, transport_class, transport_fields
@@ -283,7 +284,7 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
         if not values.concurrency.isdigit() or int(values.concurrency) < 1:
             errors["concurrency"] = "concurrency must be a whole number of at least 1"
         # The declaration's own checks plus what each mailbox type needs (same function as save).
-        _, bounce_errors = build_bounce_handler(self.app.runtime,  # type: ignore[attr-defined]
+        _, bounce_errors = build_bounce_handler(runtime_of(self),
                                                 values.bounce, values.bounce_existing)
         errors.update({f"bounce-{name}": text for name, text in bounce_errors.items()})
         return errors
