@@ -7,30 +7,17 @@ line and exit 2) at a fraction of the start-up cost.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from mailconsole.cli import main
 from mailconsole.sink import CaptureSink
+from tests.support.cli import InProcessCli
 
 
 @pytest.fixture
-def mc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    db = tmp_path / "cli.db"
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = ["--data-dir", str(tmp_path / "data"), "--database-url", f"sqlite+aiosqlite:///{db}", *args]
-        capsys.readouterr()
-        try:
-            code = main(argv) or 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out.out, out.err)
-
-    return call
+def mc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> InProcessCli:
+    return InProcessCli(tmp_path, capsys)
 
 
 def test_bad_speed_is_one_clear_line_exit_2_and_nothing_stored(mc) -> None:  # type: ignore[no-untyped-def]

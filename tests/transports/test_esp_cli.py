@@ -4,12 +4,11 @@ stored encrypted and never printed, bad fields are refused together with nothing
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from mailconsole.cli import main
+from tests.support.cli import InProcessCli
 from tests.transports.esp_cases import SECRET
 
 VALID = {
@@ -22,21 +21,8 @@ VALID = {
 
 
 @pytest.fixture
-def mc(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    db = tmp_path / "cli.db"
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        argv = ["--data-dir", str(tmp_path / "data"), "--database-url", f"sqlite+aiosqlite:///{db}", *args]
-        capsys.readouterr()
-        try:
-            code = main(argv) or 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(argv, code, out.out, out.err)
-
-    call.db = db  # type: ignore[attr-defined]
-    return call
+def mc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> InProcessCli:
+    return InProcessCli(tmp_path, capsys)
 
 
 def test_every_esp_type_is_added_from_the_cli_with_its_secret_encrypted(mc) -> None:  # type: ignore[no-untyped-def]
