@@ -10,7 +10,7 @@ import asyncio
 import mailbox
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -70,7 +70,6 @@ class CaptureHandler:
         self.rcpt_replies: dict[str, str] = {}
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self.received_event = asyncio.Event()
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -162,7 +161,6 @@ class SinkOptions:
     tempfail_rate: float = 0.0
     fail_rate: float = 0.0
     delay: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def make_sink(options: SinkOptions) -> CaptureSink:

@@ -81,10 +81,3 @@ def parse_set_options(values: tuple[str, ...]) -> dict[str, str]:
         out[key.strip()] = value
     return out
 
-
-def not_available(name: str) -> click.Command:
-    @click.command(name=name, help=f"{name} (not available yet).")
-    def _cmd() -> None:
-        fail(f"`{name}` is not available yet")
-
-    return _cmd

@@ -35,20 +35,3 @@ async def unsubscribe(runtime: Runtime, *, account_id: int, recipient: str, acto
         )
         return True
 
-
-async def resubscribe(runtime: Runtime, *, account_id: int, recipient: str, actor: str) -> bool:
-    """Undo an unsubscribe (an operator acting on the recipient's request)."""
-    now = runtime.clock.now()
-    address = canonical_address(recipient)
-    async with runtime.sessions.begin() as session:
-        contact = await get_or_create_contact(session, account_id, address, now)
-        if contact.unsubscribed_at is None:
-            return False
-        contact.unsubscribed_at = None
-        session.add(
-            ContactEvent(
-                contact_id=contact.id, at=now, actor=actor, kind="resubscribed",
-                detail="broadcast mail allowed again", status_from=contact.status, status_to=contact.status,
-            )
-        )
-        return True
