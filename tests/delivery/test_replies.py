@@ -8,7 +8,7 @@ import aiosmtplib
 import pytest
 
 from mailconsole.domain.replies import classify_smtp, classify_status, classify_transport_error
-from mailconsole.transports.base import ResultKind
+from mailconsole.domain.results import ResultKind
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from mailconsole.transports.base import Envelope, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope
 from mailconsole.transports.sendmail import SendmailTransport
 
 SCRIPT = """#!/bin/sh

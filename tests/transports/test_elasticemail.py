@@ -7,7 +7,8 @@ import json
 
 import httpx
 
-from mailconsole.transports.base import Envelope, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope
 from mailconsole.transports.elasticemail import ElasticEmailTransport
 from tests.transports.esp_cases import ENVELOPE, PNG, RECIPIENT, SECRET, SENDER, Recorder, make_message
 

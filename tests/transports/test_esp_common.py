@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailconsole.transports.base import ResultKind
+from mailconsole.domain.results import ResultKind
 from mailconsole.transports.http_common import classify_response, parse_retry_after, redact
 from mailconsole.transports.mime_parts import extract_parts
 from tests.transports.esp_cases import PNG, RECIPIENT, SECRET, make_message

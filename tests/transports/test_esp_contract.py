@@ -8,7 +8,8 @@ import base64
 import httpx
 import pytest
 
-from mailconsole.transports.base import CheckResult, ResultKind, Transport, parse_fields
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import CheckResult, Transport, parse_fields
 from mailconsole.transports.registry import build_transport, transport_class
 from tests.transports.esp_cases import CASES, ENVELOPE, SECRET, Case, Recorder, make_message
 

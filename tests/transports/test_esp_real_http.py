@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mailconsole.transports.base import ResultKind
+from mailconsole.domain.results import ResultKind
 from mailconsole.transports.mailgun import MailgunTransport
 from mailconsole.transports.ses import SesTransport
 from tests.transports.esp_cases import AKID, ENVELOPE, RECIPIENT, SECRET, make_message, parse_multipart

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mailconsole.transports.base import Envelope, FieldError, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope, FieldError
 from mailconsole.transports.mailgun import MailgunTransport
 from tests.transports.esp_cases import ENVELOPE, RECIPIENT, SECRET, Recorder, make_message, multipart_fields
 

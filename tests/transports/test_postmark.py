@@ -8,7 +8,8 @@ import json
 import httpx
 import pytest
 
-from mailconsole.transports.base import Envelope, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope
 from mailconsole.transports.postmark import PostmarkTransport
 from tests.transports.esp_cases import ENVELOPE, PNG, RECIPIENT, SECRET, SENDER, Recorder, make_message
 

@@ -8,7 +8,8 @@ from email.message import EmailMessage
 
 import httpx
 
-from mailconsole.transports.base import Envelope, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope
 from mailconsole.transports.sendgrid import SendGridTransport
 from tests.transports.esp_cases import ENVELOPE, PNG, RECIPIENT, SECRET, SENDER, Recorder, make_message
 

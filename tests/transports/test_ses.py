@@ -14,7 +14,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from mailconsole.transports.base import Envelope, ResultKind
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import Envelope
 from mailconsole.transports.ses import SesTransport
 from tests.transports.esp_cases import AKID, ENVELOPE, RECIPIENT, SECRET, Recorder, make_message
 

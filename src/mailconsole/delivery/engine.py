@@ -39,11 +39,12 @@ from mailconsole.delivery.claims import ClaimedMessage, claim_for_server, releas
 from mailconsole.delivery.events import EventBus, MessageEvent, ServerEvent
 from mailconsole.delivery.outcomes import Outcome, record_outcomes
 from mailconsole.delivery.servers import load_transport
+from mailconsole.domain.results import ResultKind
 from mailconsole.feedback import verp
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import DEFAULT_GROUP
 from mailconsole.store.models import Account, EngineHeartbeat, MessageBody, SendingServer, ServerGroup
-from mailconsole.transports.base import Envelope, ResultKind, SendResult, Transport
+from mailconsole.transports.base import Envelope, SendResult, Transport
 
 log = logging.getLogger(__name__)
 

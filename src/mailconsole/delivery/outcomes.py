@@ -22,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mailconsole.contacts.service import record_delivery_outcome
 from mailconsole.delivery.claims import ClaimedMessage
 from mailconsole.domain.replies import Classification, classify_smtp
+from mailconsole.domain.results import ResultKind
 from mailconsole.domain.retry import next_attempt
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import DeliveryAttempt, Message, SendingServer
-from mailconsole.transports.base import ResultKind, SendResult
+from mailconsole.transports.base import SendResult
 
 _RNG = random.Random()
 

@@ -15,8 +15,8 @@ Three questions are answered for each reply:
 A reputation block (``550 5.7.1 … IP … blocked``, ``554 … blocklisted``) is a ``policy_block``
 with ``server_fault``: a contact must never be blocklisted because our server is.
 
-``ResultKind`` is imported from ``transports.base``: that module is dependency-free and the
-kind must be the very enum the transports return (``SendResult.accepted`` compares by identity).
+``ResultKind`` lives in ``domain.results``; the transports return that very enum
+(``SendResult.accepted`` compares by identity).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Literal
 
-from mailconsole.transports.base import ResultKind
+from mailconsole.domain.results import ResultKind
 
 Effect = Literal["hard_bounce", "soft_bounce", "policy_block", "none"]
 

@@ -13,12 +13,13 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from mailconsole.domain.addresses import AddressError, normalize_address
+from mailconsole.domain.results import ResultKind
 from mailconsole.senders.dkim import sign_message
 from mailconsole.senders.identity import get_identity
 from mailconsole.senders.servers import default_server
 from mailconsole.store import audit
 from mailconsole.store.bootstrap import default_account_id
-from mailconsole.transports.base import Envelope, ResultKind, SendResult, Transport
+from mailconsole.transports.base import Envelope, SendResult, Transport
 
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime

@@ -8,16 +8,11 @@ an envelope and raw MIME and return a ``SendResult`` whose ``kind`` the engine b
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
-
-class ResultKind(enum.StrEnum):
-    ACCEPTED = "accepted"
-    TRANSIENT = "transient"
-    PERMANENT = "permanent"
+from mailconsole.domain.results import ResultKind
 
 
 @dataclass(frozen=True)

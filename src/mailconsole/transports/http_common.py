@@ -31,7 +31,8 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from mailconsole.transports.base import CheckResult, ResultKind, SendResult
+from mailconsole.domain.results import ResultKind
+from mailconsole.transports.base import CheckResult, SendResult
 
 Hint = Literal["recipient", "server", "transient", "permanent"]
 

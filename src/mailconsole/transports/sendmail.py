@@ -16,11 +16,11 @@ import asyncio
 import os
 from typing import ClassVar
 
+from mailconsole.domain.results import ResultKind
 from mailconsole.transports.base import (
     CheckResult,
     Envelope,
     FieldSpec,
-    ResultKind,
     SendResult,
     positive_validator,
 )

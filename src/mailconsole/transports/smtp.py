@@ -22,11 +22,11 @@ from aiosmtplib.errors import (
 )
 
 from mailconsole.domain.replies import Classification, classify_smtp, classify_transport_error, split_enhanced
+from mailconsole.domain.results import ResultKind
 from mailconsole.transports.base import (
     CheckResult,
     Envelope,
     FieldSpec,
-    ResultKind,
     SendResult,
     port_validator,
     positive_validator,
