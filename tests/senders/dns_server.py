@@ -2,7 +2,8 @@
 
 ``records`` maps (name, type) to a list of values (TXT values as plain text, split into
 255-byte strings on the wire like a real zone would). ``silent = True`` makes it swallow
-every query, so the checks meet a resolver that never answers.
+every query, so the checks meet a resolver that never answers; ``unanswered`` does the same
+for chosen (name, type) questions only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class ZoneServer(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], list[str]] = {}
         self.silent = False
+        self.unanswered: set[tuple[str, str]] = set()
         self.queries: list[tuple[str, str]] = []
         self.transport: asyncio.DatagramTransport | None = None
         self.port = 0
@@ -45,7 +47,7 @@ class ZoneServer(asyncio.DatagramProtocol):
         name = question.name.to_text().lower().rstrip(".")
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, rdtype))
-        if self.silent or self.transport is None:
+        if self.silent or (name, rdtype) in self.unanswered or self.transport is None:
             return
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA

@@ -146,3 +146,32 @@ def test_identity_test_prints_the_note_and_the_servers_answer(tmp_path: Path, si
     )
     assert lines[1].startswith("accepted by local-sink for ops@example.org")
     assert [m.mail_from for m in sink.handler.messages] == ["notifications@mailconsole.local"]
+
+
+def test_domains_check_prints_the_inherited_dmarc_record_and_void_spf_lookups(tmp_path: Path) -> None:
+    zone = ThreadedZone()
+    try:
+        env = _env(tmp_path, MAILCONSOLE_DNS_NAMESERVERS=f"127.0.0.1:{zone.server.port}")
+        runner = CliRunner()
+        result = runner.invoke(cli, ["domains", "add", "mail.acme.co.uk", "--selector", "s1", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        zone.server.add("s1._domainkey.mail.acme.co.uk", "TXT", json.loads(result.stdout)["records"][0]["value"])
+        zone.server.add(
+            "mail.acme.co.uk", "TXT", "v=spf1 a:gone1.acme.co.uk mx:gone2.acme.co.uk exists:gone3.acme.co.uk ~all"
+        )
+        zone.server.add("_dmarc.acme.co.uk", "TXT", "v=DMARC1; p=reject; sp=quarantine")
+        result = runner.invoke(cli, ["domains", "check", "mail.acme.co.uk"], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == [
+            "SPF    fail     the SPF record makes 3 DNS lookups that find nothing (a:gone1.acme.co.uk, "
+            "mx:gone2.acme.co.uk, exists:gone3.acme.co.uk); the limit is 2, receivers return permerror "
+            "(remove the terms for names that do not exist)",
+            '       fix: mail.acme.co.uk TXT "v=spf1 ~all"',
+            "DKIM   pass     the DKIM key at s1._domainkey.mail.acme.co.uk matches ours",
+            "DMARC  pass     no record at _dmarc.mail.acme.co.uk; inherited from _dmarc.acme.co.uk, "
+            "sp=quarantine (failures go to spam)",
+            "WARNING: mail.acme.co.uk is not authenticated (SPF fail, DKIM pass, DMARC pass): deliverability "
+            "may be severely impacted; publish the records below",
+        ]
+    finally:
+        zone.close()

@@ -7,6 +7,7 @@ tests point them at a DNS server they run on 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,8 +16,10 @@ import dns.asyncresolver
 
 from mailconsole.senders.dkim import dkim_record_name, dkim_record_value
 from mailconsole.senders.dns_lookup import DnsUnknown, txt_records
+from mailconsole.senders.org_domain import organisational_domain
 from mailconsole.senders.spf import (
     MAX_LOOKUPS,
+    MAX_VOID_LOOKUPS,
     SpfRequirement,
     SpfTree,
     authorised,
@@ -26,6 +29,9 @@ from mailconsole.senders.spf import (
 )
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+# The SPF walk's deadline, in resolver lifetimes: room for the ~10 rounds of queries a record
+# within the limits needs, with slack, and a hard stop for one that is not.
+SPF_DEADLINE_QUERIES = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,52 +58,95 @@ async def check_spf(
     requirements: list[SpfRequirement],
     now: dt.datetime,
 ) -> Verdict:
-    """Exactly one v=spf1 record, at most 10 lookups, and every active server authorised."""
+    """Exactly one v=spf1 record within RFC 7208's limits, and every active server authorised.
+
+    The whole evaluation has a deadline of its own (each query already has the resolver's
+    lifetime), so a slow resolver answering every query just in time still ends as unknown.
+    """
     fix = _txt(domain, build_spf_record(requirements))
+    budget = max(resolver.lifetime, 0.1) * SPF_DEADLINE_QUERIES
     try:
-        records = spf_records(await txt_records(resolver, domain))
-        if not records:
-            return Verdict("spf", FAIL, f"{domain} has no SPF (v=spf1) record", now, fix)
-        if len(records) > 1:
-            return Verdict(
-                "spf",
-                FAIL,
-                f"{domain} has {len(records)} SPF records; exactly one is allowed, "
-                "receivers treat several as an error (merge them into one)",
-                now,
-                fix,
-            )
-        tree = SpfTree()
-        await walk(resolver, domain, records[0], tree)
-        if tree.lookups > MAX_LOOKUPS:
-            return Verdict(
-                "spf",
-                FAIL,
-                f"the SPF record needs at least {tree.lookups} DNS lookups; the limit is {MAX_LOOKUPS} "
-                "(replace includes with ip4/ip6 ranges)",
-                now,
-                fix,
-            )
-        if tree.errors:
-            return Verdict("spf", FAIL, "the SPF record is broken: " + "; ".join(tree.errors), now, fix)
-        if tree.plus_all:
-            return Verdict("spf", FAIL, "the SPF record ends in +all: it lets anyone send as " + domain, now, fix)
-        missing: list[str] = []
-        unverifiable: list[str] = []
-        for req in requirements:
-            ok = await authorised(resolver, tree, req)
-            if ok is None:
-                unverifiable.append(req.server)
-            elif not ok:
-                missing.append(f"{req.server} ({req.mechanism})")
+        async with asyncio.timeout(budget):
+            return await _evaluate_spf(resolver, domain, requirements, now, fix)
     except DnsUnknown as exc:
         return Verdict("spf", UNKNOWN, str(exc), now, fix)
+    except TimeoutError:
+        reason = f"DNS took longer than {budget:g} s to evaluate the SPF record of {domain}"
+        return Verdict("spf", UNKNOWN, reason, now, fix)
+
+
+async def _evaluate_spf(
+    resolver: dns.asyncresolver.Resolver,
+    domain: str,
+    requirements: list[SpfRequirement],
+    now: dt.datetime,
+    fix: str,
+) -> Verdict:
+    records = spf_records(await txt_records(resolver, domain))
+    if not records:
+        return Verdict("spf", FAIL, f"{domain} has no SPF (v=spf1) record", now, fix)
+    if len(records) > 1:
+        return Verdict(
+            "spf",
+            FAIL,
+            f"{domain} has {len(records)} SPF records; exactly one is allowed, "
+            "receivers treat several as an error (merge them into one)",
+            now,
+            fix,
+        )
+    tree = SpfTree()
+    await walk(resolver, domain, records[0], tree)
+    if tree.lookups > MAX_LOOKUPS:
+        return Verdict(
+            "spf",
+            FAIL,
+            f"the SPF record needs at least {tree.lookups} DNS lookups; the limit is {MAX_LOOKUPS} "
+            "(replace includes with ip4/ip6 ranges)",
+            now,
+            fix,
+        )
+    if len(tree.voids) > MAX_VOID_LOOKUPS:
+        return Verdict(
+            "spf",
+            FAIL,
+            f"the SPF record makes {len(tree.voids)} DNS lookups that find nothing "
+            f"({', '.join(tree.voids)}); the limit is {MAX_VOID_LOOKUPS}, receivers return permerror "
+            "(remove the terms for names that do not exist)",
+            now,
+            fix,
+        )
+    if tree.errors:
+        return Verdict("spf", FAIL, "the SPF record is broken: " + "; ".join(tree.errors), now, fix)
+    if tree.plus_all:
+        return Verdict("spf", FAIL, "the SPF record ends in +all: it lets anyone send as " + domain, now, fix)
+    if tree.open_exists:
+        return Verdict(
+            "spf",
+            FAIL,
+            f"the SPF record's exists:{tree.open_exists} always matches: it lets anyone send as {domain}",
+            now,
+            fix,
+        )
+    missing: list[str] = []
+    unverifiable: list[str] = []
+    depends: list[str] = []
+    for req in requirements:
+        ok = await authorised(resolver, tree, req)
+        if ok is None:
+            (unverifiable if req.kind == "unknown" else depends).append(req.server)
+        elif not ok:
+            missing.append(f"{req.server} ({req.mechanism})")
     if missing:
         return Verdict("spf", FAIL, "the SPF record does not authorise " + ", ".join(missing), now, fix)
+    checkable = len(requirements) - len(unverifiable) - len(depends)
     reason = f"one SPF record, {tree.lookups} DNS lookups"
-    reason += f", authorises all {len(requirements) - len(unverifiable)} checkable active servers"
+    reason += f", authorises all {checkable} checkable active servers"
     if unverifiable:
         reason += "; cannot verify " + ", ".join(unverifiable) + " (add this machine's address)"
+    if depends:
+        reason += (
+            "; cannot verify " + ", ".join(depends) + " (" + ", ".join(tree.unresolved) + " depends on each message)"
+        )
     return Verdict("spf", PASS, reason, now)
 
 
@@ -148,6 +197,18 @@ def dmarc_starter(domain: str, rua: str) -> str:
     return f"v=DMARC1; p=none; rua=mailto:{rua}"
 
 
+_POLICIES = ("none", "quarantine", "reject")
+_MEANING = {
+    "none": "monitoring only; failures are still delivered",
+    "quarantine": "failures go to spam",
+    "reject": "failures are rejected",
+}
+
+
+async def _dmarc_records(resolver: dns.asyncresolver.Resolver, name: str) -> list[str]:
+    return [r for r in await txt_records(resolver, name) if r.lower().startswith("v=dmarc1")]
+
+
 async def check_dmarc(
     resolver: dns.asyncresolver.Resolver,
     domain: str,
@@ -157,32 +218,55 @@ async def check_dmarc(
     spf_status: str,
     dkim_status: str,
 ) -> Verdict:
-    """A _dmarc record with a policy; a strict policy while nothing aligns is a fail."""
+    """The DMARC policy receivers apply; a strict policy while nothing aligns is a fail.
+
+    RFC 7489 §6.6.3: without a record of its own, a subdomain gets the record of its
+    organisational domain, whose sp= (or, without sp=, p=) applies. The reason names the
+    record that applied, so the operator knows which one to change.
+    """
     name = f"_dmarc.{domain}"
     fix = _txt(name, dmarc_starter(domain, rua))
+    applied, inherited = name, False
     try:
-        records = [r for r in await txt_records(resolver, name) if r.lower().startswith("v=dmarc1")]
+        records = await _dmarc_records(resolver, name)
+        org = await organisational_domain(domain)
+        if not records and org != domain:
+            applied, inherited = f"_dmarc.{org}", True
+            records = await _dmarc_records(resolver, applied)
     except DnsUnknown as exc:
         return Verdict("dmarc", UNKNOWN, str(exc), now, fix)
     if not records:
-        return Verdict("dmarc", FAIL, f"no DMARC record at {name}", now, fix)
+        also = f" nor at {applied}, the organisational domain's record it would inherit" if inherited else ""
+        return Verdict("dmarc", FAIL, f"no DMARC record at {name}{also}", now, fix)
+    where = f"{applied} (inherited by {domain})" if inherited else applied
     if len(records) > 1:
-        return Verdict("dmarc", FAIL, f"{len(records)} DMARC records at {name}; receivers ignore them all", now, fix)
-    policy = _tags(records[0]).get("p", "").lower()
-    if policy not in ("none", "quarantine", "reject"):
+        return Verdict("dmarc", FAIL, f"{len(records)} DMARC records at {where}; receivers ignore them all", now, fix)
+    tags = _tags(records[0])
+    tag, policy = "p", tags.get("p", "").lower()
+    if policy not in _POLICIES:
         shown = policy or "missing"
-        return Verdict("dmarc", FAIL, f"the DMARC policy p= is {shown}; use none, quarantine or reject", now, fix)
+        at = f" at {where}" if inherited else ""
+        return Verdict("dmarc", FAIL, f"the DMARC policy p={at} is {shown}; use none, quarantine or reject", now, fix)
+    if inherited and "sp" in tags:
+        tag, policy = "sp", tags["sp"].lower()
+        if policy not in _POLICIES:
+            return Verdict(
+                "dmarc",
+                FAIL,
+                f"the DMARC subdomain policy sp= at {where} is {policy or 'empty'}; use none, quarantine or reject",
+                now,
+                fix,
+            )
+    source = f" inherited from {applied}" if inherited else ""
     if policy != "none" and PASS not in (spf_status, dkim_status):
         return Verdict(
             "dmarc",
             FAIL,
-            f"DMARC policy p={policy} while neither SPF nor DKIM passes: receivers will "
+            f"DMARC policy {tag}={policy}{source} while neither SPF nor DKIM passes: receivers will "
             f"{'reject' if policy == 'reject' else 'junk'} your mail",
             now,
         )
-    meaning = {
-        "none": "monitoring only; failures are still delivered",
-        "quarantine": "failures go to spam",
-        "reject": "failures are rejected",
-    }[policy]
-    return Verdict("dmarc", PASS, f"DMARC policy p={policy} ({meaning})", now)
+    if not inherited:
+        return Verdict("dmarc", PASS, f"DMARC policy p={policy} ({_MEANING[policy]})", now)
+    why = _MEANING[policy] if tag == "sp" else f"no sp= tag, so p= applies; {_MEANING[policy]}"
+    return Verdict("dmarc", PASS, f"no record at {name}; inherited from {applied}, {tag}={policy} ({why})", now)

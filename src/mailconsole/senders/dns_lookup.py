@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dns.asyncresolver
 import dns.exception
+import dns.name
 import dns.resolver
 
 
@@ -34,10 +35,12 @@ async def txt_records(resolver: dns.asyncresolver.Resolver, name: str) -> list[s
     return out
 
 
-async def addresses(resolver: dns.asyncresolver.Resolver, host: str) -> list[str]:
-    """A and AAAA addresses of ``host``; [] if it has none."""
+async def addresses(
+    resolver: dns.asyncresolver.Resolver, host: str, rdtypes: tuple[str, ...] = ("A", "AAAA")
+) -> list[str]:
+    """A and AAAA addresses of ``host`` (or only ``rdtypes``); [] if it has none."""
     found: list[str] = []
-    for rdtype in ("A", "AAAA"):
+    for rdtype in rdtypes:
         try:
             answer = await resolver.resolve(host, rdtype, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
@@ -49,3 +52,23 @@ async def addresses(resolver: dns.asyncresolver.Resolver, host: str) -> list[str
         if answer.rrset is not None:
             found.extend(rdata.to_text() for rdata in answer.rrset)
     return found
+
+
+async def mx_hosts(resolver: dns.asyncresolver.Resolver, name: str) -> list[str] | None:
+    """The exchange names of ``name``'s MX records, lowest preference first.
+
+    None when the name has no MX records at all (NXDOMAIN or an empty answer: what RFC 7208
+    calls a void lookup); a null MX (``0 .``) is an answer, so it gives [] instead.
+    """
+    try:
+        answer = await resolver.resolve(name, "MX", raise_on_no_answer=False)
+    except dns.resolver.NXDOMAIN:
+        return None
+    except dns.resolver.LifetimeTimeout:
+        raise DnsUnknown(f"DNS timed out looking up {name} MX") from None
+    except dns.exception.DNSException as exc:
+        raise DnsUnknown(f"DNS error looking up {name} MX: {exc}") from None
+    if answer.rrset is None or len(answer.rrset) == 0:
+        return None
+    ranked = sorted(answer.rrset, key=lambda rdata: rdata.preference)
+    return [r.exchange.to_text(omit_final_dot=True).lower() for r in ranked if r.exchange != dns.name.root]
