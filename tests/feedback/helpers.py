@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from mailconsole.delivery.queue import enqueue
+from mailconsole.feedback import verp
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Contact, ContactEvent, FeedbackEvent, Message, UnparsedMail
+from mailconsole.store.secrets import SecretBox
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "dsn"
 BOUNCE_DOMAIN = "bounces.sender.test"
@@ -22,12 +25,31 @@ def manifest() -> dict[str, dict[str, Any]]:
     return data
 
 
-def sample(name: str, *, message_id: int | None = None, verp_id: int | None = None) -> bytes:
-    """A corpus file, optionally with its VERP message id replaced by a real one."""
+def sample(
+    name: str, *, signed_by: SecretBox | None = None, message_id: int | None = None, verp_id: int | None = None
+) -> bytes:
+    """A corpus file, optionally as if this installation had sent the mail it reports on.
+
+    The corpus carries untagged ``b-<id>-<local>=<domain>@…`` addresses (no installation signed
+    them), which the bounce handler refuses as forged. ``signed_by`` (the runtime's secrets)
+    remakes each as the tagged address that installation would have sent with, its id replaced
+    by ``message_id`` where it is ``verp_id``.
+    """
     raw = (CORPUS / name).read_bytes()
-    if message_id is not None and verp_id is not None:
-        raw = raw.replace(f"b-{verp_id}-".encode(), f"b-{message_id}-".encode())
-    return raw
+    if signed_by is None:
+        assert message_id is None, "a remade VERP address needs the installation's key (signed_by)"
+        return raw
+    key = verp.key_from(signed_by)
+
+    def remake(match: re.Match[bytes]) -> bytes:
+        address = match.group(0).decode()
+        old = verp.decode(address)
+        if old is None or old.recipient is None:
+            return match.group(0)
+        new_id = message_id if message_id is not None and old.message_id == verp_id else old.message_id
+        return verp.encode(new_id, old.recipient, address.rpartition("@")[2], key).encode()
+
+    return re.sub(rb"b-\d+-[^@\s<>;]+@[A-Za-z0-9.-]*[A-Za-z0-9]", remake, raw)
 
 
 async def seed_message(runtime: Runtime, recipient: str, *, provider_message_id: str | None = None) -> int:

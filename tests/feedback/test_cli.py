@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from mailconsole.cli import cli
+from mailconsole.store.secrets import SecretBox
 from tests.feedback.helpers import CORPUS, sample
 
 
@@ -36,7 +37,7 @@ def test_parse_of_a_missing_file_says_so_and_still_reports_the_others(tmp_path: 
 
 def test_poll_then_events_and_unparsed_from_the_cli(tmp_path: Path) -> None:
     box = mailbox.Maildir(tmp_path / "bounces", create=True)
-    box.add(sample("sendmail_dsn.eml"))
+    box.add(sample("sendmail_dsn.eml", signed_by=SecretBox.from_data_dir(tmp_path / "data")))
     box.add(sample("out_of_office.eml"))
     env = {
         "MAILCONSOLE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
@@ -70,4 +71,28 @@ def test_poll_with_nothing_configured_says_where_to_configure(tmp_path: Path) ->
     assert result.exit_code == 0
     assert result.output == (
         "no bounce mailbox is configured (bounce_imap_host, bounce_maildir or a server's bounce handler)\n"
+    )
+
+
+def test_poll_says_how_many_bounces_were_ignored_for_a_forged_verp_address(tmp_path: Path) -> None:
+    """The corpus DSN came to ``b-1042-alice=…``: untagged, so this installation never sent it."""
+    box = mailbox.Maildir(tmp_path / "bounces", create=True)
+    box.add(sample("postfix_user_unknown.eml"))
+    env = {
+        "MAILCONSOLE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "MAILCONSOLE_DATA_DIR": str(tmp_path / "data"),
+        "MAILCONSOLE_BOUNCE_MAILDIR": str(tmp_path / "bounces"),
+        "MAILCONSOLE_BOUNCE_DOMAIN": "bounces.sender.test",
+    }
+    runner = CliRunner()
+    polled = runner.invoke(cli, ["feedback", "poll"], env=env)
+    assert polled.exit_code == 0, polled.output
+    assert polled.output == (
+        f"maildir:{tmp_path / 'bounces'}: 1 read, 0 recorded, 0 duplicate(s), 0 kept as unparseable, "
+        "1 ignored for a forged VERP address\n"
+    )
+    events = runner.invoke(cli, ["feedback", "events", "--json"], env=env)
+    (event,) = [json.loads(line) for line in events.output.splitlines()]
+    assert (event["recipient"], event["outcome"], event["contact_id"]) == (
+        "alice@example.com", "forged_verp: untagged (contact unchanged)", None
     )

@@ -103,7 +103,7 @@ async def test_filter_narrows_the_log_by_kind(runtime: Runtime) -> None:
 
 async def test_viewer_cannot_poll_and_admin_poll_is_audited(runtime: Runtime, tmp_path: Path) -> None:
     box = mailbox.Maildir(tmp_path / "b", create=True)
-    box.add(sample("qmail_no_mailbox.eml"))
+    box.add(sample("qmail_no_mailbox.eml", signed_by=runtime.secrets))
     runtime.settings.bounce_maildir = str(tmp_path / "b")
     viewer = Host(runtime, Role.VIEWER)
     async with viewer.run_test(size=(80, 24)) as pilot:

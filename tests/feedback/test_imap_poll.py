@@ -83,8 +83,8 @@ async def test_imap_poll_applies_dsn_and_arf_and_moves_them(
     _append(
         imap_server,
         folder,
-        sample("postfix_user_unknown.eml", message_id=alice, verp_id=1042),
-        sample("yahoo_arf_complaint.eml", message_id=olivia, verp_id=1044),
+        sample("postfix_user_unknown.eml", message_id=alice, verp_id=1042, signed_by=runtime.secrets),
+        sample("yahoo_arf_complaint.eml", message_id=olivia, verp_id=1044, signed_by=runtime.secrets),
         sample("out_of_office.eml"),
     )
     report = await poll_once(runtime, [_config(imap_server, folder)])
@@ -105,7 +105,7 @@ async def test_imap_poll_applies_dsn_and_arf_and_moves_them(
 
 
 async def test_imap_second_pass_reads_nothing_new(runtime: Runtime, imap_server: Dovecot, folder: str) -> None:
-    _append(imap_server, folder, sample("exim_dsn.eml"), sample("out_of_office.eml"))
+    _append(imap_server, folder, sample("exim_dsn.eml", signed_by=runtime.secrets), sample("out_of_office.eml"))
     await poll_once(runtime, [_config(imap_server, folder)])
     again = await poll_once(runtime, [_config(imap_server, folder)])
     assert (again.fetched, again.recorded, again.unparsed) == (0, 0, 0)
@@ -116,7 +116,7 @@ async def test_imap_second_pass_reads_nothing_new(runtime: Runtime, imap_server:
 async def test_imap_flag_mode_keeps_processed_mail_in_the_folder(
     runtime: Runtime, imap_server: Dovecot, folder: str
 ) -> None:
-    _append(imap_server, folder, sample("gmail_dsn.eml"))
+    _append(imap_server, folder, sample("gmail_dsn.eml", signed_by=runtime.secrets))
     await poll_once(runtime, [_config(imap_server, folder, processed_folder="")])
     ((flags, _),) = _contents(imap_server, folder)
     assert b"$McProcessed" in flags
@@ -137,7 +137,7 @@ async def test_imap_wrong_password_is_reported_without_the_password(
 async def test_imap_over_tls_verifies_the_server_certificate(
     runtime: Runtime, imap_server: Dovecot, folder: str, tls: str
 ) -> None:
-    _append(imap_server, folder, sample("sendmail_dsn.eml"))
+    _append(imap_server, folder, sample("sendmail_dsn.eml", signed_by=runtime.secrets))
     port = imap_server.tls_port if tls == "ssl" else imap_server.port
     config = _config(imap_server, folder, tls=tls, port=port, ca_file=str(imap_server.ca_file))
     report = await poll_once(runtime, [config])
@@ -149,7 +149,7 @@ async def test_imap_over_tls_verifies_the_server_certificate(
 async def test_imap_refuses_a_server_certificate_it_cannot_verify(
     runtime: Runtime, imap_server: Dovecot, folder: str
 ) -> None:
-    _append(imap_server, folder, sample("sendmail_dsn.eml"))
+    _append(imap_server, folder, sample("sendmail_dsn.eml", signed_by=runtime.secrets))
     report = await poll_once(runtime, [_config(imap_server, folder, tls="ssl", port=imap_server.tls_port)])
     assert "CERTIFICATE_VERIFY_FAILED" in report.mailboxes[0].error
     assert report.recorded == 0
@@ -168,7 +168,7 @@ async def test_server_bounce_handler_is_polled_with_its_encrypted_password(
     assert imap_server.password not in json.dumps(handler)
     async with runtime.sessions.begin() as session:
         session.add(SendingServer(name="mx1", type="smtp", bounce_handler=handler))
-    _append(imap_server, folder, sample("qmail_remote_reject.eml"))
+    _append(imap_server, folder, sample("qmail_remote_reject.eml", signed_by=runtime.secrets))
     report = await poll_once(runtime)  # the configured mailboxes: this server's handler
     assert [m.label for m in report.mailboxes] == [f"imap://bounces@127.0.0.1:{imap_server.port}/{folder}"]
     assert report.recorded == 1

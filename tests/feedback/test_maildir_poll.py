@@ -38,8 +38,8 @@ async def test_maildir_poll_applies_bounce_and_complaint_and_keeps_unparseable(
     junk = sample("out_of_office.eml")
     path = _maildir(
         tmp_path,
-        sample("postfix_user_unknown.eml", message_id=alice, verp_id=1042),
-        sample("yahoo_arf_complaint.eml", message_id=olivia, verp_id=1044),
+        sample("postfix_user_unknown.eml", message_id=alice, verp_id=1042, signed_by=runtime.secrets),
+        sample("yahoo_arf_complaint.eml", message_id=olivia, verp_id=1044, signed_by=runtime.secrets),
         junk,
     )
     report = await poll_once(runtime, [MaildirConfig(str(path))])
@@ -63,8 +63,9 @@ async def test_maildir_poll_applies_bounce_and_complaint_and_keeps_unparseable(
 
 
 async def test_second_poll_of_the_same_maildir_changes_nothing(runtime: Runtime, tmp_path: Path) -> None:
-    await seed_message(runtime, "bob@slow.example.net")
-    path = _maildir(tmp_path, sample("postfix_delayed.eml"), sample("out_of_office.eml"))
+    bob = await seed_message(runtime, "bob@slow.example.net")
+    delayed = sample("postfix_delayed.eml", message_id=bob, verp_id=1043, signed_by=runtime.secrets)
+    path = _maildir(tmp_path, delayed, sample("out_of_office.eml"))
     await poll_once(runtime, [MaildirConfig(str(path))])
     again = await poll_once(runtime, [MaildirConfig(str(path))])
     assert (again.fetched, again.recorded, again.unparsed) == (0, 0, 0)
@@ -75,7 +76,7 @@ async def test_second_poll_of_the_same_maildir_changes_nothing(runtime: Runtime,
 async def test_the_same_bounce_delivered_twice_changes_the_contact_once(runtime: Runtime, tmp_path: Path) -> None:
     """A DSN copied into the mailbox twice (e.g. also to a second address) is one event."""
     bob = await seed_message(runtime, "bob@slow.example.net")
-    raw = sample("postfix_delayed.eml", message_id=bob, verp_id=1043)
+    raw = sample("postfix_delayed.eml", message_id=bob, verp_id=1043, signed_by=runtime.secrets)
     path = _maildir(tmp_path, raw, raw)
     report = await poll_once(runtime, [MaildirConfig(str(path))])
     assert (report.recorded, report.duplicates) == (1, 1)
@@ -85,7 +86,7 @@ async def test_the_same_bounce_delivered_twice_changes_the_contact_once(runtime:
 
 
 async def test_flag_only_mode_leaves_processed_mail_in_place(runtime: Runtime, tmp_path: Path) -> None:
-    path = _maildir(tmp_path, sample("qmail_no_mailbox.eml"))
+    path = _maildir(tmp_path, sample("qmail_no_mailbox.eml", signed_by=runtime.secrets))
     await poll_once(runtime, [MaildirConfig(str(path), processed_folder="")])
     box = mailbox.Maildir(path, create=False)
     (key,) = list(box.iterkeys())
@@ -94,7 +95,7 @@ async def test_flag_only_mode_leaves_processed_mail_in_place(runtime: Runtime, t
 
 
 async def test_missing_maildir_is_reported_per_mailbox_and_others_still_run(runtime: Runtime, tmp_path: Path) -> None:
-    good = _maildir(tmp_path, sample("sendmail_dsn.eml"))
+    good = _maildir(tmp_path, sample("sendmail_dsn.eml", signed_by=runtime.secrets))
     report = await poll_once(runtime, [MaildirConfig(str(tmp_path / "nope")), MaildirConfig(str(good))])
     assert "nope" in report.mailboxes[0].error
     assert report.mailboxes[1].recorded == 1
@@ -107,7 +108,7 @@ async def test_settings_maildir_is_a_configured_mailbox(runtime: Runtime, tmp_pa
 
 
 async def test_scheduled_poller_reads_the_mailbox_and_stops_when_asked(runtime: Runtime, tmp_path: Path) -> None:
-    path = _maildir(tmp_path, sample("qmail_no_mailbox.eml"))
+    path = _maildir(tmp_path, sample("qmail_no_mailbox.eml", signed_by=runtime.secrets))
     runtime.settings.bounce_maildir = str(path)
     stop = asyncio.Event()
     task = asyncio.create_task(run_periodically(runtime, stop, interval=60))

@@ -140,7 +140,7 @@ async def test_dsn_and_ses_webhook_for_one_bounce_change_the_contact_once(
 ) -> None:
     message_id = await seed_message(runtime, "alice@example.com", provider_message_id="ses-0004")
     box = mailbox.Maildir(tmp_path / "m", create=True)
-    box.add(sample("postfix_user_unknown.eml", message_id=message_id, verp_id=1042))
+    box.add(sample("postfix_user_unknown.eml", message_id=message_id, verp_id=1042, signed_by=runtime.secrets))
     await poll_once(runtime, [MaildirConfig(str(tmp_path / "m"))])
     body = sns.sign(ses_notification(ses_bounce("alice@example.com", "ses-0004")))
     async with client(runtime, sns) as http:

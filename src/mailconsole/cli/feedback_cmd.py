@@ -63,9 +63,10 @@ def poll_cmd(as_json: bool) -> None:
         if m.error:
             click.echo(f"{m.label}: error: {m.error}")
         else:
+            forged = f", {m.forged} ignored for a forged VERP address" if m.forged else ""
             click.echo(
                 f"{m.label}: {m.fetched} read, {m.recorded} recorded, {m.duplicates} duplicate(s), "
-                f"{m.unparsed} kept as unparseable"
+                f"{m.unparsed} kept as unparseable{forged}"
             )
     if any(m.error for m in report.mailboxes):
         raise SystemExit(1)

@@ -447,7 +447,7 @@ class Engine:
         domain = self.runtime.settings.bounce_domain
         if row is None or row.type != "smtp" or not row.bounce_handler or not domain:
             return c.envelope_from
-        return verp.encode(c.message_id, c.recipient, domain)
+        return verp.encode(c.message_id, c.recipient, domain, verp.key_from(self.runtime.secrets))
 
     # --- recording ------------------------------------------------------------------------
 

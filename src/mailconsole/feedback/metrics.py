@@ -23,6 +23,11 @@ WEBHOOK_REFUSED = Counter(
     "Webhook requests refused (unsigned, bad signature, stale, replayed, malformed).",
     ["provider", "reason"],
 )
+FORGED_VERP = Counter(
+    "mailconsole_feedback_forged_verp_total",
+    "Bounce reports ignored because the VERP address they came to did not verify (untagged or bad tag).",
+    ["reason"],
+)
 UNPARSED_MAIL = Counter(
     "mailconsole_unparsed_mail_total",
     "Bounce-mailbox items kept because they could not be parsed.",
@@ -42,4 +47,14 @@ def refused_count(provider: str, reason: str | None = None) -> float:
             if reason is not None and sample.labels.get("reason") != reason:
                 continue
             total += sample.value
+    return total
+
+
+def forged_verp_count(reason: str | None = None) -> float:
+    """Current count of reports refused for a forged VERP address (for tests and the console)."""
+    total = 0.0
+    for metric in FORGED_VERP.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and (reason is None or sample.labels.get("reason") == reason):
+                total += sample.value
     return total

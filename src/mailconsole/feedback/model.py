@@ -77,7 +77,8 @@ class FeedbackReport:
     status: str = ""
     diagnostic: str = ""
     effect: str | None = None  # hard_bounce | soft_bounce | complaint | policy_block | none
-    message_id: int | None = None  # our Message.id (from VERP)
+    message_id: int | None = None  # our Message.id (from a verified VERP address)
     provider_message_id: str = ""
     event_key: str = ""
+    forged_verp: str = ""  # why the VERP address it came to did not verify; logged, contact untouched
     extra: dict[str, Any] = field(default_factory=dict)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from mailconsole.feedback import mime, service
+from mailconsole.feedback import mime, service, verp
 from mailconsole.feedback.imap import ImapMailbox
 from mailconsole.feedback.mailbox import ImapConfig, Mailbox, MailboxConfig, MaildirConfig
 from mailconsole.feedback.maildir import MaildirMailbox
@@ -39,6 +39,7 @@ class MailboxResult:
     fetched: int = 0
     recorded: int = 0
     duplicates: int = 0
+    forged: int = 0  # reports refused because their VERP address did not verify
     unparsed: int = 0
     error: str = ""
 
@@ -62,6 +63,10 @@ class PollReport:
     @property
     def duplicates(self) -> int:
         return sum(m.duplicates for m in self.mailboxes)
+
+    @property
+    def forged(self) -> int:
+        return sum(m.forged for m in self.mailboxes)
 
 
 def config_from_handler(handler: dict[str, Any], runtime: Runtime) -> MailboxConfig | None:
@@ -136,6 +141,7 @@ async def poll_mailbox(runtime: Runtime, mailbox: Mailbox, *, limit: int = MAX_I
     result = MailboxResult(mailbox.label)
     items = await mailbox.fetch(limit)
     result.fetched = len(items)
+    verp_key = verp.key_from(runtime.secrets)
     for item in items:
         parsed = parse_message(item.raw)
         if not parsed.understood:
@@ -146,10 +152,15 @@ async def poll_mailbox(runtime: Runtime, mailbox: Mailbox, *, limit: int = MAX_I
             result.unparsed += 1
             continue
         key = item_key(item.raw)
-        for report in service.reports_from_mail(parsed, item_key=key, bounce_domain=runtime.settings.bounce_domain):
+        reports = service.reports_from_mail(
+            parsed, item_key=key, verp_key=verp_key, bounce_domain=runtime.settings.bounce_domain
+        )
+        for report in reports:
             recorded = await service.record_report(runtime, report)
             if recorded.duplicate:
                 result.duplicates += 1
+            elif recorded.forged:
+                result.forged += 1
             else:
                 result.recorded += 1
         await mailbox.mark_processed(item)

@@ -7,11 +7,15 @@ Two dedup layers, on purpose:
 - the contact ``dedup_key`` is per message and effect (or provider message id), so a DSN
   and an ESP webhook about the same bounce both appear in the log but change the contact once.
 Both rows are written in one transaction with the contact change.
+
+A report that came to a VERP address of ours whose tag does not verify (``feedback/verp.py``)
+is logged with outcome ``forged_verp: …`` and counted, and changes no contact.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +33,7 @@ from mailconsole.store.models import Account, ContactEvent, FeedbackEvent, Messa
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RecordResult:
@@ -37,6 +42,7 @@ class RecordResult:
     duplicate: bool
     contact_id: int | None = None
     message_id: int | None = None
+    forged: bool = False  # refused for a forged VERP address: logged, no contact changed
 
 
 def _key(prefix: str, *parts: object) -> str:
@@ -85,6 +91,10 @@ async def record_report(runtime: Runtime, report: FeedbackReport) -> RecordResul
             if seen is not None:
                 metrics.FEEDBACK_DUPLICATES.labels(report.source).inc()
                 return RecordResult(None, "duplicate", True)
+            if report.forged_verp:
+                result = await _log_forged(runtime, session, report, event_key)
+                metrics.FORGED_VERP.labels(report.forged_verp).inc()
+                return result
             message = await _find_message(session, report)
             recipient = message.recipient if message is not None else report.recipient
             account_id = message.account_id if message is not None else await _default_account(session)
@@ -139,14 +149,37 @@ async def record_report(runtime: Runtime, report: FeedbackReport) -> RecordResul
     return result
 
 
-def reports_from_mail(parsed: ParsedMail, *, item_key: str, bounce_domain: str = "") -> list[FeedbackReport]:
-    """One FeedbackReport per recipient of a parsed mailbox item, with the VERP message id."""
-    message_id: int | None = None
-    for candidate in parsed.envelope_candidates:
-        decoded = verp.decode(candidate, bounce_domain or None)
-        if decoded is not None:
-            message_id = decoded.message_id
-            break
+async def _log_forged(runtime: Runtime, session: AsyncSession, report: FeedbackReport, event_key: str) -> RecordResult:
+    """The log row of a report refused for its VERP address: no message, no contact, no change."""
+    outcome = f"forged_verp: {report.forged_verp} (contact unchanged)"
+    log.warning(
+        "%s report about %s ignored: its VERP address did not verify (%s)",
+        report.source, report.recipient, report.forged_verp,
+    )
+    row = FeedbackEvent(
+        at=runtime.clock.now(),
+        source=report.source,
+        kind=report.kind,
+        recipient=report.recipient[:320],
+        status_code=report.status[:32],
+        detail=report.diagnostic[:2000],
+        outcome=outcome[:60],
+        dedup_key=event_key,
+    )
+    session.add(row)
+    await session.flush()
+    return RecordResult(row.id, outcome, False, forged=True)
+
+
+def reports_from_mail(
+    parsed: ParsedMail, *, item_key: str, verp_key: bytes, bounce_domain: str = ""
+) -> list[FeedbackReport]:
+    """One FeedbackReport per recipient of a parsed mailbox item, with the verified VERP message id.
+
+    A VERP address of ours that does not verify marks every report of the item forged.
+    """
+    checked = verp.check(parsed.envelope_candidates, bounce_domain or None, verp_key)
+    message_id = checked.message_id
     source = "arf" if parsed.format == "arf" else "dsn"
     return [
         FeedbackReport(
@@ -158,6 +191,7 @@ def reports_from_mail(parsed: ParsedMail, *, item_key: str, bounce_domain: str =
             # A multi-recipient DSN without VERP must not pin every line on one message.
             message_id=message_id if len(parsed.recipients) == 1 else None,
             event_key=item_key,
+            forged_verp=checked.forged,
         )
         for r in parsed.recipients
     ]
