@@ -13,9 +13,10 @@ from mailconsole.store.secrets import SecretBox
 from tests.feedback.helpers import CORPUS, sample
 
 
-def test_parse_json_prints_one_object_per_file() -> None:
+def test_parse_json_prints_one_object_per_file(tmp_path: Path) -> None:
     files = [str(CORPUS / "postfix_user_unknown.eml"), str(CORPUS / "yahoo_arf_complaint.eml")]
-    result = CliRunner().invoke(cli, ["feedback", "parse", *files, "--json"])
+    env = {"MAILCONSOLE_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(cli, ["feedback", "parse", *files, "--json"], env=env)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [(x["kind"], x["recipient"], x["status"], x["action"]) for x in lines] == [
@@ -24,6 +25,22 @@ def test_parse_json_prints_one_object_per_file() -> None:
     ]
     assert lines[0]["diagnostic"].startswith("550 5.1.1 <alice@example.com>: Recipient address rejected")
     assert lines[0]["message_id"] == 1042  # read back from the VERP envelope sender
+    assert lines[0]["verp"] == f"unchecked: no secret.key in {tmp_path / 'data'}"
+    assert not (tmp_path / "data").exists()  # parsing by hand creates no key
+
+
+def test_parse_json_says_whether_the_verp_tag_verifies_with_this_installations_key(tmp_path: Path) -> None:
+    secrets = SecretBox.from_data_dir(tmp_path / "data")
+    signed = tmp_path / "signed.eml"
+    signed.write_bytes(sample("postfix_user_unknown.eml", signed_by=secrets, message_id=7, verp_id=1042))
+    other = tmp_path / "other.eml"
+    other.write_bytes(sample("postfix_user_unknown.eml", signed_by=SecretBox.from_data_dir(tmp_path / "x")))
+    files = [str(signed), str(other), str(CORPUS / "postfix_user_unknown.eml")]
+    env = {"MAILCONSOLE_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(cli, ["feedback", "parse", *files, "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(x["message_id"], x["verp"]) for x in lines] == [(7, "verified"), (1042, "bad_tag"), (1042, "untagged")]
 
 
 def test_parse_of_a_missing_file_says_so_and_still_reports_the_others(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import echo_json, fail, json_option, run, state, with_runtime
 from mailconsole.feedback import service, verp
+from mailconsole.feedback.model import ParsedMail
 from mailconsole.feedback.parse import parse_message
 from mailconsole.feedback.poller import poll_once
+from mailconsole.store.secrets import KEY_FILE_NAME, SecretBox
 
 
 @click.group(name="feedback", help="Bounces and complaints: parse reports, poll mailboxes, read the log.")
@@ -33,12 +35,7 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
             problems += 1
             continue
         parsed = parse_message(raw)
-        out: dict[str, Any] = {"file": str(path), **parsed.to_json()}
-        for candidate in parsed.envelope_candidates:
-            decoded = verp.decode(candidate)
-            if decoded is not None:
-                out["message_id"] = decoded.message_id
-                break
+        out: dict[str, Any] = {"file": str(path), **parsed.to_json(), **_verp_verdict(parsed)}
         if as_json:
             echo_json(out)
         elif parsed.recipients:
@@ -48,6 +45,24 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
             click.echo(f"{path}: unknown ({parsed.reason})")
     if problems:
         fail(f"{problems} file(s) could not be read")
+
+
+def _verp_verdict(parsed: ParsedMail) -> dict[str, Any]:
+    """The message id a VERP address names and whether its tag verifies with this installation's key.
+
+    Read-only: without a ``secret.key`` in the data directory nothing is created, and the
+    verdict says the tag could not be checked.
+    """
+    decoded = next(filter(None, (verp.decode(c) for c in parsed.envelope_candidates)), None)
+    if decoded is None:
+        return {}
+    settings = state().settings
+    key_file = settings.data_dir / KEY_FILE_NAME
+    if not key_file.exists():
+        return {"message_id": decoded.message_id, "verp": f"unchecked: no {KEY_FILE_NAME} in {settings.data_dir}"}
+    key = verp.key_from(SecretBox.from_data_dir(settings.data_dir))
+    checked = verp.check(parsed.envelope_candidates, settings.bounce_domain or None, key)
+    return {"message_id": decoded.message_id, "verp": "verified" if checked.message_id is not None else checked.forged}
 
 
 @command.command(name="poll")
