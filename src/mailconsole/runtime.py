@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,7 +17,7 @@ import mailconsole.senders.bootstrap  # noqa: F401  registers the placeholder-id
 from mailconsole.clock import Clock, SystemClock
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import ensure_defaults
-from mailconsole.store.db import create_engine, session_factory
+from mailconsole.store.db import create_engine, read_session_factory, session_factory
 from mailconsole.store.migrate import upgrade
 from mailconsole.store.secrets import SecretBox
 
@@ -28,6 +29,12 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     secrets: SecretBox
     clock: Clock
+
+    @cached_property
+    def reads(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for reading only (``store.db.read_session_factory``): they never wait for
+        a writer on SQLite. Hot read paths (AUTH, status lookups) use these."""
+        return read_session_factory(self.engine)
 
     @property
     def backend(self) -> str:

@@ -42,8 +42,8 @@ def check_url(url: str) -> str:
     return backend
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # aiosqlite's adapter: disable pysqlite's own transaction handling so that
+def sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Disable pysqlite's own transaction handling (aiosqlite and the writer thread alike) so that
     # BEGIN IMMEDIATE (issued in the begin hook) is what starts each transaction.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -54,7 +54,15 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_on_begin(conn: Any) -> None:
+# Execution option marking an engine (and its sessions) as read-only; see read_session_factory.
+READ_ONLY = "mailconsole_read_only"
+
+
+def sqlite_on_begin(conn: Any) -> None:
+    if conn.get_execution_options().get(READ_ONLY):
+        # A deferred BEGIN reads a WAL snapshot and never waits for a writer.
+        conn.exec_driver_sql("BEGIN")
+        return
     # Take the write lock at BEGIN: a read that later upgrades to a write would otherwise
     # fail with SQLITE_BUSY immediately, ignoring the busy timeout.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -67,14 +75,22 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncE
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
-        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+        event.listen(engine.sync_engine, "connect", sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", sqlite_on_begin)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read. Every SQLite write transaction takes the write lock at BEGIN
+    (so it can never fail to upgrade), which would make a read queue behind the engine's and
+    the relay's writes; these begin deferred instead and read a WAL snapshot at once. A write
+    through one of them is a bug (on SQLite it may fail with "database is locked")."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 @asynccontextmanager
