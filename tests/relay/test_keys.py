@@ -55,3 +55,25 @@ async def test_unknown_scope_or_stream_is_refused_with_the_choices(runtime: Runt
     with pytest.raises(keys.KeyInputError, match="unknown stream 'promo'; choose from transactional, broadcast"):
         await keys.create_key(runtime, account_id=account_id, allowed_streams=["promo"])
     assert await keys.list_keys(runtime) == []
+
+
+async def test_last_use_is_written_at_most_once_a_minute(
+    runtime: Runtime, account_id: int, clock: FixedClock
+) -> None:
+    _, plaintext = await keys.create_key(runtime, account_id=account_id)
+    first_use = clock.now()
+    assert await keys.authenticate(runtime, plaintext) is not None
+    clock.advance(seconds=59)
+    assert await keys.authenticate(runtime, plaintext) is not None
+    assert (await keys.list_keys(runtime))[0].last_used_at == first_use.isoformat()  # no write yet
+    clock.advance(seconds=1)
+    assert await keys.authenticate(runtime, plaintext) is not None
+    assert (await keys.list_keys(runtime))[0].last_used_at == clock.now().isoformat()
+
+
+async def test_lookup_gives_the_key_with_its_account(runtime: Runtime, account_id: int) -> None:
+    row, plaintext = await keys.create_key(runtime, account_id=account_id)
+    found = await keys.lookup(runtime, plaintext)
+    assert found is not None
+    key, account = found
+    assert (key.id, account.id, account.sandbox) == (row.id, account_id, False)

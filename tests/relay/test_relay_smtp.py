@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import smtplib
 import ssl
 from email import message_from_bytes
@@ -294,3 +296,60 @@ async def test_long_lines_and_leading_dots_arrive_intact(
         await client.sendmail("a@example.com", ["b@example.net"], mime(body=body))
     [(_, raw)] = await stored(runtime)
     assert raw.endswith(("\r\n" + body).encode())
+
+
+async def _raw_session(port: int, ctx: ssl.SSLContext, key: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A TLS connection past EHLO and AUTH, for byte-exact conversations."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+    await reader.readline()  # greeting
+    writer.write(b"EHLO raw.test\r\n")
+    while not (await reader.readline()).startswith(b"250 "):
+        pass
+    token = base64.b64encode(b"\x00apikey\x00" + key.encode()).decode()
+    writer.write(f"AUTH PLAIN {token}\r\n".encode())
+    assert (await reader.readline()).startswith(b"235")
+    return reader, writer
+
+
+async def test_a_command_pipelined_behind_the_final_dot_is_answered_too(
+    relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext
+) -> None:
+    reader, writer = await _raw_session(relay.port, client_ctx, api_key)
+    writer.write(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n")
+    replies = [await reader.readline() for _ in range(3)]
+    writer.write(b"Subject: piped\r\n\r\n..dot\r\n.\r\nQUIT\r\n")  # one write: message, dot, next command
+    replies += [await reader.readline(), await reader.readline()]
+    writer.close()
+    assert [r[:3] for r in replies] == [b"250", b"250", b"354", b"250", b"221"]
+    [(_, raw)] = await stored(runtime)
+    assert raw == b"Subject: piped\r\n\r\n.dot\r\n"
+
+
+async def test_a_client_gone_mid_data_stores_nothing_and_the_relay_serves_on(
+    relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext
+) -> None:
+    reader, writer = await _raw_session(relay.port, client_ctx, api_key)
+    writer.write(b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n")
+    assert [(await reader.readline())[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+    writer.write(b"Subject: cut off\r\n\r\nhalf a bo")
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
+        await client.login("apikey", api_key)
+        await client.sendmail("a@example.com", ["b@example.net"], mime("whole"))
+    assert [m.subject for m, _ in await stored(runtime)] == ["whole"]
+
+
+async def test_overlong_command_lines_are_refused_with_500_and_the_session_goes_on(
+    relay: RelayServer, api_key: str, client_ctx: ssl.SSLContext
+) -> None:
+    reader, writer = await _raw_session(relay.port, client_ctx, api_key)
+    replies = []
+    for length in (2_000, 100_000):  # under and over the reader's buffer size
+        writer.write(b"NOOP " + b"x" * length + b"\r\n")
+        replies.append(await reader.readline())
+    writer.write(b"NOOP\r\n")
+    replies.append(await reader.readline())
+    writer.close()
+    assert replies == [b"500 Command line too long\r\n"] * 2 + [b"250 OK\r\n"]

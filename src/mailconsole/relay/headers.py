@@ -2,12 +2,15 @@
 
 Re-serialising through ``email`` would re-fold headers and re-encode bodies, which changes
 bytes an application may have signed; here only whole header fields are removed or
-prepended and every other byte is kept as received.
+prepended and every other byte is kept as received. ``HeaderBlock`` splits the header block
+once, so the intake can read the routing headers, drop them and read the subject without
+scanning the message again for each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 def split_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
@@ -36,33 +39,69 @@ def _name(field: bytes) -> str:
     return field.split(b":", 1)[0].strip().decode("latin-1").lower()
 
 
+def _value(field: bytes) -> str:
+    """Unfolded and stripped."""
+    return b" ".join(field.split(b":", 1)[1].split()).decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True)
+class HeaderBlock:
+    """A message split once into its header fields (names lower-cased) and the rest."""
+
+    fields: tuple[tuple[str | None, bytes], ...]  # (name or None for a line without a colon, raw field)
+    separator: bytes
+    body: bytes
+    eol: bytes
+
+    @classmethod
+    def parse(cls, raw: bytes) -> HeaderBlock:
+        head, separator, body = split_head(raw)
+        eol = b"\r\n" if b"\r\n" in head or b"\n" not in head else b"\n"
+        return cls(
+            fields=tuple((_name(f) if b":" in f else None, f) for f in _fields(head)),
+            separator=separator,
+            body=body,
+            eol=eol,
+        )
+
+    def values(self, name: str) -> list[str]:
+        """Every value of header ``name`` (case-insensitive), unfolded and stripped."""
+        wanted = name.lower()
+        return [_value(field) for field_name, field in self.fields if field_name == wanted]
+
+    def first(self, name: str) -> str | None:
+        wanted = name.lower()
+        for field_name, field in self.fields:
+            if field_name == wanted:
+                return _value(field)
+        return None
+
+    def without(self, names: Iterable[str]) -> HeaderBlock:
+        dropped = {n.lower() for n in names}
+        kept = tuple(item for item in self.fields if item[0] not in dropped)
+        if len(kept) == len(self.fields):
+            return self
+        return HeaderBlock(kept, self.separator, self.body, self.eol)
+
+    def to_bytes(self, add: Sequence[tuple[str, str]] = ()) -> bytes:
+        """The message with ``add`` prepended; every kept byte as received."""
+        new = [f"{name}: {value}".encode() + self.eol for name, value in add]
+        return b"".join(new) + b"".join(field for _, field in self.fields) + self.separator + self.body
+
+
 def header_values(raw: bytes, name: str) -> list[str]:
     """Every value of header ``name`` (case-insensitive), unfolded and stripped."""
-    head, _, _ = split_head(raw)
-    wanted = name.lower()
-    out: list[str] = []
-    for field in _fields(head):
-        if b":" in field and _name(field) == wanted:
-            value = field.split(b":", 1)[1]
-            out.append(b" ".join(value.split()).decode("utf-8", "replace").strip())
-    return out
+    return HeaderBlock.parse(raw).values(name)
 
 
 def first_header(raw: bytes, name: str) -> str | None:
-    values = header_values(raw, name)
-    return values[0] if values else None
+    return HeaderBlock.parse(raw).first(name)
 
 
 def line_ending(raw: bytes) -> bytes:
-    head, _, _ = split_head(raw)
-    return b"\r\n" if b"\r\n" in head or b"\n" not in head else b"\n"
+    return HeaderBlock.parse(raw).eol
 
 
 def rewrite(raw: bytes, *, remove: Iterable[str], add: Sequence[tuple[str, str]] = ()) -> bytes:
     """Drop the named header fields and prepend ``add``; the rest of the bytes are untouched."""
-    dropped = {n.lower() for n in remove}
-    head, sep, body = split_head(raw)
-    eol = line_ending(raw)
-    kept = [f for f in _fields(head) if not (b":" in f and _name(f) in dropped)]
-    new = [f"{name}: {value}".encode() + eol for name, value in add]
-    return b"".join(new) + b"".join(kept) + sep + body
+    return HeaderBlock.parse(raw).without(remove).to_bytes(add)

@@ -9,21 +9,25 @@ that a slow hash would protect.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mailconsole.domain.policy import SCOPES, STREAMS
 from mailconsole.runtime import Runtime
 from mailconsole.store.audit import record
-from mailconsole.store.models import ApiKey
+from mailconsole.store.models import Account, ApiKey
 
 KEY_MARK = "mc"
 PREFIX_LENGTH = 8
+# "Last used" is a freshness hint for operators (is this key still in use?), so it is
+# written at most this often per key rather than on every connection and request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class KeyInputError(ValueError):
@@ -125,24 +129,42 @@ async def create_key(
     raise RuntimeError("could not find a free key prefix")  # pragma: no cover
 
 
-async def authenticate(runtime: Runtime, plaintext: str) -> ApiKey | None:
-    """The key for this plaintext if it exists and is not revoked; records last use.
+async def lookup(runtime: Runtime, plaintext: str) -> tuple[ApiKey, Account] | None:
+    """The key for this plaintext and its account, if the key exists and is not revoked.
 
-    Looked up by prefix, then the hash compared with ``hmac.compare_digest`` so the time taken
-    does not reveal how much of a guess was right.
+    Looked up by prefix in a read-only transaction (it never waits for the queue's writers),
+    then the hash compared with ``hmac.compare_digest`` so the time taken does not reveal how
+    much of a guess was right. Last use is recorded at most once per ``LAST_USED_RESOLUTION``
+    so that a busy application does not turn every connection into a write.
     """
     prefix = split_key(plaintext.strip())
     if prefix is None:
         return None
     digest = _hash(plaintext.strip())
-    async with runtime.sessions.begin() as session:
-        key = (await session.execute(select(ApiKey).where(ApiKey.prefix == prefix))).scalar_one_or_none()
-        if key is None or not hmac.compare_digest(key.key_hash, digest) or key.revoked:
-            return None
-        key.last_used_at = runtime.clock.now()
-        await session.flush()
-        session.expunge(key)
-        return key
+    async with runtime.reads() as session:
+        row = (
+            await session.execute(
+                select(ApiKey, Account).join(Account, Account.id == ApiKey.account_id).where(ApiKey.prefix == prefix)
+            )
+        ).first()
+    if row is None:
+        hmac.compare_digest(digest, digest)  # same work on a miss as on a hit
+        return None
+    key, account = row
+    if not hmac.compare_digest(key.key_hash, digest) or key.revoked:
+        return None
+    now = runtime.clock.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        async with runtime.sessions.begin() as session:
+            await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        key.last_used_at = now
+    return key, account
+
+
+async def authenticate(runtime: Runtime, plaintext: str) -> ApiKey | None:
+    """The key for this plaintext if it exists and is not revoked (see ``lookup``)."""
+    found = await lookup(runtime, plaintext)
+    return found[0] if found is not None else None
 
 
 async def list_keys(runtime: Runtime, *, account_id: int | None = None) -> list[KeyInfo]:

@@ -22,13 +22,14 @@ __all__ = ["KeyRevoked", "decide", "submit_message"]
 REVOKED_TEXT = "this API key has been revoked"
 
 
-def decide(key: ApiKey, raw: bytes) -> policy.Decision:
+def decide(key: ApiKey, raw: bytes, block: headers.HeaderBlock | None = None) -> policy.Decision:
     """The key- and message-only part of the policy (no database), for early refusals."""
+    block = block or headers.HeaderBlock.parse(raw)
     return policy.decide(
         scopes=key.scopes,
         allowed_streams=key.allowed_streams,
-        stream_header=headers.first_header(raw, policy.STREAM_HEADER),
-        tracking_header=headers.first_header(raw, policy.TRACKING_HEADER),
+        stream_header=block.first(policy.STREAM_HEADER),
+        tracking_header=block.first(policy.TRACKING_HEADER),
         size=len(raw),
     )
 
@@ -51,16 +52,17 @@ async def submit_message(
     """
     if not recipients:
         raise ValueError("at least one recipient is required")
-    decision = decide(key, raw)
-    cleaned = headers.rewrite(raw, remove=policy.ROUTING_HEADERS)
-    bodies: list[bytes] = [cleaned]
-    if decision.stream == policy.Stream.BROADCAST.value and not headers.header_values(cleaned, "List-Unsubscribe"):
+    block = headers.HeaderBlock.parse(raw)
+    decision = decide(key, raw, block)
+    cleaned = block.without(policy.ROUTING_HEADERS)
+    bodies: list[bytes]
+    if decision.stream == policy.Stream.BROADCAST.value and cleaned.first("List-Unsubscribe") is None:
         bodies = [
-            headers.rewrite(
-                cleaned, remove=(), add=unsubscribe.headers_for(runtime, account_id=key.account_id, recipient=rcpt)
-            )
+            cleaned.to_bytes(add=unsubscribe.headers_for(runtime, account_id=key.account_id, recipient=rcpt))
             for rcpt in recipients
         ]
+    else:
+        bodies = [cleaned.to_bytes()]
     item = Submission(
         key_id=key.id,
         account_id=key.account_id,
@@ -69,7 +71,7 @@ async def submit_message(
         bodies=bodies,
         stream=decision.stream,
         tracking=decision.tracking,
-        subject=(headers.first_header(cleaned, "Subject") or "")[:300],
+        subject=(cleaned.first("Subject") or "")[:300],
     )
     if batcher is not None:
         return await batcher.submit(item)
