@@ -67,3 +67,29 @@ async def test_stopping_while_gathering_fails_the_waiting_session_and_stores_not
     with pytest.raises(RuntimeError, match="relay stopping"):
         await asyncio.wait_for(waiting, 5)
     assert await _stored(runtime) == 0
+
+
+async def _batch_of_twenty(runtime: Runtime) -> tuple[EnqueueBatcher, list[list[int]], list[tuple[int, str]]]:
+    items = [await _item(runtime, n) for n in range(20)]
+    batcher = EnqueueBatcher(runtime)
+    batcher.start()
+    try:
+        ids = await asyncio.gather(*(batcher.submit(item) for item in items))
+    finally:
+        await batcher.stop()
+    async with runtime.sessions() as session:
+        rows = [(r.id, r.recipient) for r in (await session.execute(select(Message).order_by(Message.id))).scalars()]
+    return batcher, list(ids), rows
+
+
+async def test_each_session_gets_the_ids_of_its_own_rows_on_the_sqlite_writer_thread(runtime: Runtime) -> None:
+    batcher, ids, rows = await _batch_of_twenty(runtime)
+    assert batcher.batches < 20  # they shared commits
+    assert {i[0]: f"user{n}@example.net" for n, i in enumerate(ids)} == dict(rows)
+
+
+async def test_each_session_gets_the_ids_of_its_own_rows_on_postgresql(pg_runtime: Runtime) -> None:
+    batcher, ids, rows = await _batch_of_twenty(pg_runtime)
+    assert batcher._thread is None  # the async engine path
+    assert batcher.batches < 20
+    assert {i[0]: f"user{n}@example.net" for n, i in enumerate(ids)} == dict(rows)
