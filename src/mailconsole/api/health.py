@@ -34,7 +34,7 @@ def engine_flag(engine: Any) -> bool | None:
 
 async def live_engines(runtime: Runtime) -> int:
     cutoff = runtime.clock.now() - dt.timedelta(seconds=HEARTBEAT_STALE_SECONDS)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         count = await session.scalar(
             select(func.count(EngineHeartbeat.id)).where(
                 EngineHeartbeat.state == "running", EngineHeartbeat.seen_at >= cutoff
@@ -48,7 +48,7 @@ async def healthz(request: Request) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:
         async with asyncio.timeout(DB_TIMEOUT_SECONDS):
-            async with runtime.sessions() as session:
+            async with runtime.reads() as session:
                 await session.execute(text("SELECT 1"))
             heartbeats = await live_engines(runtime)
         checks["database"] = {"ok": True, "detail": f"{runtime.backend} reachable"}

@@ -60,7 +60,7 @@ async def sample(runtime: Runtime) -> Snapshot:
     hour_ago = now - dt.timedelta(hours=1)
     day_ago = now - dt.timedelta(days=1)
     snap = Snapshot()
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         for state in QUEUE_STATES:
             snap.queue[state] = int(
                 await session.scalar(select(func.count(Message.id)).where(Message.state == state)) or 0

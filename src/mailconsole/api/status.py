@@ -34,7 +34,7 @@ async def email_status(request: Request) -> JSONResponse:
     raw_id = request.path_params["id"]
     if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > MAX_ID:
         raise _not_found(raw_id)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         msg = (
             await session.execute(
                 select(Message).where(Message.id == int(raw_id), Message.account_id == key.account_id)

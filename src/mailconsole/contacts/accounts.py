@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 async def account_id_by_name(runtime: Runtime, name: str | None = None) -> int:
     wanted = name or DEFAULT_ACCOUNT
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         found = (await session.execute(select(Account.id).where(Account.name == wanted))).scalar_one_or_none()
     if found is None:
         raise ContactError(f"no account named {wanted!r}")

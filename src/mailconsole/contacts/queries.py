@@ -137,7 +137,7 @@ async def page(
 async def list_contacts(
     runtime: Runtime, account_id: int, flt: ContactFilter, *, after: str | None = None, limit: int = 50
 ) -> list[ContactRow]:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return await page(session, account_id, flt, after=after, limit=limit)
 
 
@@ -182,7 +182,7 @@ class ContactDetail:
 
 async def contact_detail(runtime: Runtime, account_id: int, address: str, *, log_limit: int = 200) -> ContactDetail:
     """One contact, its bubble (with the safelist facts) and its newest log entries first."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         contact = await require_contact(session, account_id, address)
         row = ContactRow(
             contact.id, contact.address, contact.name, contact.status, bool(contact.safelisted),

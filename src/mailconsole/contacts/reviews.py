@@ -42,7 +42,7 @@ async def list_requests(
     )
     if state:
         query = query.where(SafelistRequest.state == state)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = (await session.execute(query)).all()
     return [
         ReviewItem(r.id, address, status, r.reason, r.requested_by, r.requested_at, r.state, r.note)

@@ -252,7 +252,7 @@ async def list_messages(
         if after_id is not None:
             stmt = stmt.where(Message.id < after_id)
         stmt = stmt.order_by(Message.id.desc()).limit(limit)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = [_row(msg, name) for msg, name in (await session.execute(stmt)).all()]
     if before_id is not None:
         rows.reverse()
@@ -262,7 +262,7 @@ async def list_messages(
 async def counts_by_state(runtime: Runtime) -> dict[str, int]:
     """Number of messages in each state (every known state present, zero when empty)."""
     out = dict.fromkeys(MESSAGE_STATES, 0)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         for state, count in (await session.execute(select(Message.state, func.count()).group_by(Message.state))).all():
             out[state] = int(count)
     return out
@@ -270,7 +270,7 @@ async def counts_by_state(runtime: Runtime) -> dict[str, int]:
 
 async def message_detail(runtime: Runtime, message_id: int) -> MessageDetail | None:
     """A message with every attempt (oldest first), or None when there is no such message."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         found = (
             await session.execute(
                 select(Message, SendingServer.name)

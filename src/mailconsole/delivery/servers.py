@@ -227,7 +227,7 @@ async def edit_server(runtime: Runtime, server_id: int, **changes: Any) -> Sendi
 
 
 async def get_server(runtime: Runtime, server_id: int) -> SendingServer:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         server = await session.get(SendingServer, server_id)
     if server is None:
         raise ServerNotFound(f"no sending server with id {server_id}")
@@ -236,7 +236,7 @@ async def get_server(runtime: Runtime, server_id: int) -> SendingServer:
 
 async def find_server(runtime: Runtime, name_or_id: str) -> SendingServer:
     """A server by name, or by id when given digits (the CLI accepts both)."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         by_name = select(SendingServer).where(SendingServer.name == name_or_id)
         server = (await session.execute(by_name)).scalar_one_or_none()
         if server is None and name_or_id.isdigit():
@@ -313,7 +313,7 @@ async def list_server_stats(runtime: Runtime) -> list[ServerStats]:
     now = runtime.clock.now()
     hour_ago = now - dt.timedelta(hours=1)
     day_ago = now - dt.timedelta(days=1)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         servers = (
             await session.execute(
                 select(SendingServer, ServerGroup.name)
