@@ -1,8 +1,8 @@
 """The console shell: header, pane navigation, help, palette, roles and the audit trail.
 
-Panes hold no business logic; they call the services and use the two helpers here that
-every write goes through: ``authorize`` (the role check, with the refusal shown to the
-person) and ``audit`` (one audit-log row with the OS user).
+Panes hold no business logic; they call the services. Every write is checked by
+``context.authorize`` (the role check, with the one refusal text shown to the person); ``audit``
+here writes one audit-log row with the OS user.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from mailconsole.console.help_screen import HelpScreen, collect_help
 from mailconsole.console.screens import PANES, PANES_BY_ID
 from mailconsole.console.widgets.app_header import AppHeader, database_label
 from mailconsole.console.widgets.nav_bar import NavBar
-from mailconsole.domain.roles import Permission, PermissionDenied, Role, require
+from mailconsole.domain.roles import Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store import audit
@@ -188,15 +188,6 @@ class MailConsoleApp(App[None]):
         await super()._on_exit_app()
 
     # --- roles and audit ----------------------------------------------------------------
-
-    def authorize(self, permission: Permission) -> bool:
-        """Check the role; on refusal tell the person why and return False."""
-        try:
-            require(self.role, permission)
-        except PermissionDenied as exc:
-            self.notify(str(exc), title="Not allowed", severity="error", timeout=6)
-            return False
-        return True
 
     async def audit(self, action: str, detail: str = "") -> None:
         """One audit-log row (time, OS user, role) for an action taken from the console."""

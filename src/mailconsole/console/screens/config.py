@@ -44,6 +44,7 @@ class ConfigPane(Container):
     def show_tab(self, tab_id: str) -> None:
         """Used by the command palette to jump straight to one tab."""
         self.query_one(TabbedContent).active = tab_id
+        self.call_after_refresh(self._focus_table, tab_id)
 
     def action_cycle_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
@@ -56,7 +57,18 @@ class ConfigPane(Container):
         if event.pane.id and not self.query_one(TabbedContent).has_focus_within:
             self._focus_table(event.pane.id)
 
+    def focus_default(self) -> None:
+        """Entering Config focuses the open tab's content, not the tab bar, so its keys work."""
+        self._focus_table(self.query_one(TabbedContent).active)
+
     def _focus_table(self, tab_id: str) -> None:
-        tables = self.query_one(f"#{tab_id}", TabPane).query(DataTable)
+        tab = self.query_one(f"#{tab_id}", TabPane)
+        tables = tab.query(DataTable)
         if tables:
             tables.first().focus()
+            return
+        for child in tab.children:  # a tab without a table (Identity) knows where to start
+            target = getattr(child, "focus_default", None)
+            if callable(target):
+                target()
+                return

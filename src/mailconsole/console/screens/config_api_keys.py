@@ -15,10 +15,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
-from mailconsole.console.context import role_of, runtime_of
+from mailconsole.console.context import authorize, role_of, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.domain.policy import STREAMS
-from mailconsole.domain.roles import Permission, allowed
+from mailconsole.domain.roles import Permission
 from mailconsole.relay import keys as keys_service
 from mailconsole.store.bootstrap import default_account_id
 
@@ -94,16 +94,6 @@ class ApiKeysPane(Vertical):
             ids = [k.id for k in self.keys]
             table.move_cursor(row=ids.index(select_id) if select_id in ids else 0)
 
-    def _may_change(self, what: str) -> bool:
-        if allowed(role_of(self), Permission.CONFIG):
-            return True
-        self.app.notify(
-            f"the {role_of(self).value} role may not {what} API keys; ask an admin",
-            title="Not allowed",
-            severity="error",
-        )
-        return False
-
     def _selected(self) -> keys_service.KeyInfo | None:
         table = self.query_one(DataTable)
         if not self.keys or table.cursor_row >= len(self.keys):
@@ -113,14 +103,14 @@ class ApiKeysPane(Vertical):
     # --- create ------------------------------------------------------------------------
 
     def action_create(self) -> None:
-        if self._may_change("create"):
+        if authorize(self, Permission.CONFIG):
             self.query_one("#key-name", Input).focus()
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "key-name":
             return
         event.stop()
-        if not self._may_change("create"):
+        if not authorize(self, Permission.CONFIG):
             return
         name, streams = parse_create_input(event.value)
         self._create(name, streams)
@@ -155,7 +145,7 @@ class ApiKeysPane(Vertical):
 
     def action_revoke(self) -> None:
         key = self._selected()
-        if key is None or not self._may_change("revoke"):
+        if key is None or not authorize(self, Permission.CONFIG):
             return
         if key.revoked:
             self.app.notify(f"key {key.id} ({key.prefix}) is already revoked")

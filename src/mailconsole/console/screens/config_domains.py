@@ -15,8 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
-from mailconsole.console.context import role_of, runtime_of
-from mailconsole.domain.roles import Permission, allowed
+from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.domain.roles import Permission
 from mailconsole.senders.domains import (
     DomainError,
     DomainView,
@@ -137,12 +137,7 @@ class DomainsPane(Vertical):
     # --- actions -----------------------------------------------------------------------
 
     def action_add(self) -> None:
-        if not allowed(role_of(self), Permission.CONFIG):
-            self.app.notify(
-                f"the {role_of(self).value} role may not add sending domains; ask an admin",
-                title="Not allowed",
-                severity="error",
-            )
+        if not authorize(self, Permission.CONFIG):
             return
         self.query_one("#domain-add", Input).focus()
 
@@ -153,8 +148,7 @@ class DomainsPane(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "domain-add":
             return
-        if not allowed(role_of(self), Permission.CONFIG):
-            self.action_add()
+        if not authorize(self, Permission.CONFIG):
             return
         parts = event.value.split()
         if not parts:

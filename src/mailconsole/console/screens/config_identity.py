@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Static
 
-from mailconsole.console.context import role_of, runtime_of
+from mailconsole.console.context import authorize, role_of, runtime_of
 from mailconsole.domain.addresses import identity_rules
 from mailconsole.domain.roles import Permission, allowed
 from mailconsole.senders.identity import IdentityRulesBroken, IdentityView, get_identity, save_identity
@@ -86,7 +86,10 @@ class IdentityPane(VerticalScroll):
 
 
     def focus_default(self) -> None:
-        self.query_one("#identity-sender_name", Input).focus()
+        """The pane itself, not its first field: ctrl+s / ctrl+t answer at once (with the
+        refusal for a viewer, whose fields are disabled), the digit keys still switch panes,
+        and tab moves into the fields."""
+        self.focus()
 
     # --- data --------------------------------------------------------------------------
 
@@ -146,18 +149,8 @@ class IdentityPane(VerticalScroll):
 
     # --- actions -------------------------------------------------------------------------
 
-    def _may_change(self) -> bool:
-        if allowed(role_of(self), Permission.CONFIG):
-            return True
-        self.app.notify(
-            f"the {role_of(self).value} role may not change the sender identity; ask an admin",
-            title="Not allowed",
-            severity="error",
-        )
-        return False
-
     def action_save(self) -> None:
-        if not self._may_change():
+        if not authorize(self, Permission.CONFIG):
             return
         if self._validate({f for f, _, _ in FIELDS}):
             return
@@ -180,7 +173,7 @@ class IdentityPane(VerticalScroll):
         self.app.notify(f"Sender identity saved: {view.sender_name} <{view.from_address}>")
 
     def action_test_send(self) -> None:
-        if not self._may_change():
+        if not authorize(self, Permission.CONFIG):
             return
         to = self.query_one("#identity-test-to", Input).value
         result = self.query_one("#test-result", Static)

@@ -15,13 +15,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Static
 
-from mailconsole.console.context import runtime_of
+from mailconsole.console.context import authorize, runtime_of
 from mailconsole.console.widgets.formatting import state_text
 from mailconsole.console.widgets.server_form import (
     ServerFormScreen,
     ServerFormValues,
     bounce_form_values,
     service_kwargs,
+    streams_form_text,
 )
 from mailconsole.domain.roles import Permission
 from mailconsole.feedback.handler import build_bounce_handler
@@ -48,7 +49,7 @@ class ServerFormsPane(Container):
     def compose(self) -> ComposeResult:
         yield Static("a adds a server, e or enter edits the highlighted one", classes="summary")
         table: DataTable[Any] = DataTable(id="config-servers-table", cursor_type="row")
-        table.add_columns("Name", "Type", "Group", "State", "Speed", "Active")
+        table.add_columns("Name", "Type", "Group", "State", "Speed", "Streams", "Active")
         yield table
 
     def on_mount(self) -> None:
@@ -65,7 +66,7 @@ class ServerFormsPane(Container):
         for s in self.servers:
             speed = "unlimited" if s.speed_mode == "unlimited" else f"{s.speed_limit}/{s.speed_mode}"
             table.add_row(s.name, s.type, s.group.name if s.group else "-", state_text(s.state),
-                          speed, "yes" if s.active else "no", key=str(s.id))
+                          speed, streams_form_text(s.streams), "yes" if s.active else "no", key=str(s.id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_edit()
@@ -79,11 +80,11 @@ class ServerFormsPane(Container):
             return [(str(d), int(i)) for d, i in rows.all()]
 
     def action_add(self) -> None:
-        if self.app.authorize(Permission.CONFIG):  # type: ignore[attr-defined]
+        if authorize(self, Permission.CONFIG):
             self._open(ServerFormValues(), editing=False, errors=None, server_id=None)
 
     def action_edit(self) -> None:
-        if not self.app.authorize(Permission.CONFIG):  # type: ignore[attr-defined]
+        if not authorize(self, Permission.CONFIG):
             return
         table = self.query_one(DataTable)
         if not self.servers or not 0 <= table.cursor_row < len(self.servers):
@@ -95,7 +96,8 @@ class ServerFormsPane(Container):
             from_name=s.from_name, from_local_part=s.from_local_part, from_domain_id=s.from_domain_id,
             reply_to=s.reply_to,
             speed_mode=s.speed_mode, speed_limit=str(s.speed_limit or ""),
-            concurrency=str(s.concurrency), fields=dict(s.settings or {}),
+            concurrency=str(s.concurrency), streams=streams_form_text(s.streams),
+            fields=dict(s.settings or {}),
             bounce=bounce_form_values(s.bounce_handler),
             bounce_existing=dict(s.bounce_handler or {})),
             editing=True, errors=None, server_id=s.id)

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from mailconsole.console.context import role_of, runtime_of
+from mailconsole.console.context import authorize, role_of, runtime_of
 from mailconsole.console.widgets.contact_dialogs import ContactDetailScreen, ProgressScreen, PromptScreen
 from mailconsole.console.widgets.status_bubble import StatusBubble
 from mailconsole.contacts.errors import ContactError
@@ -25,7 +25,7 @@ from mailconsole.contacts.importer import import_csv
 from mailconsole.contacts.queries import ContactFilter, ContactRow, contact_detail, page
 from mailconsole.contacts.safelist import request_safelist
 from mailconsole.contacts.verification import check_again, check_refusal, edit_address
-from mailconsole.domain.roles import Permission, PermissionDenied, Role, require
+from mailconsole.domain.roles import Permission, Role
 from mailconsole.store import audit
 from mailconsole.store.bootstrap import default_account_id
 
@@ -223,14 +223,6 @@ class ContactsPane(Vertical):
     def role(self) -> Role:
         return role_of(self)
 
-    def _allowed(self, permission: Permission) -> bool:
-        try:
-            require(self.role, permission)
-        except PermissionDenied as exc:
-            self.app.notify(str(exc), title="Not allowed", severity="error", timeout=6)
-            return False
-        return True
-
     def _actor(self) -> str:
         return f"{self.role.value}:{audit.os_user()}"
 
@@ -250,7 +242,7 @@ class ContactsPane(Vertical):
 
     def action_check_again(self) -> None:
         row = self.current
-        if row is None or not self._allowed(Permission.CONTACT_ACTION):
+        if row is None or not authorize(self, Permission.CONTACT_ACTION):
             return
         refusal = check_refusal(row.status)
         if refusal:
@@ -281,7 +273,7 @@ class ContactsPane(Vertical):
 
     def action_request_safelist(self) -> None:
         row = self.current
-        if row is None or not self._allowed(Permission.CONTACT_ACTION):
+        if row is None or not authorize(self, Permission.CONTACT_ACTION):
             return
         self._safelist(row.address)
 
@@ -299,7 +291,7 @@ class ContactsPane(Vertical):
 
     def action_edit(self) -> None:
         row = self.current
-        if row is None or not self._allowed(Permission.CONTACT_ACTION):
+        if row is None or not authorize(self, Permission.CONTACT_ACTION):
             return
 
         def edited(value: str | None) -> None:
@@ -321,7 +313,7 @@ class ContactsPane(Vertical):
         self.query_one("#filter", Input).value = normal  # jump to the edited contact
 
     def action_import(self) -> None:
-        if not self._allowed(Permission.CONTACT_BULK):
+        if not authorize(self, Permission.CONTACT_BULK):
             return
 
         def chosen(path: str | None) -> None:
@@ -351,7 +343,7 @@ class ContactsPane(Vertical):
 
     def action_bulk_check(self) -> None:
         """Admins: Check again every checkable contact of the current filter (asks first)."""
-        if not self._allowed(Permission.CONTACT_BULK):
+        if not authorize(self, Permission.CONTACT_BULK):
             return
         from mailconsole.console.widgets.confirm import ConfirmScreen
 

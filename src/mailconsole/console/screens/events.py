@@ -19,8 +19,8 @@ from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
-from mailconsole.console.context import runtime_of
-from mailconsole.domain.roles import Permission, Role, allowed
+from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.domain.roles import Permission, Role
 from mailconsole.feedback import service
 from mailconsole.feedback.poller import poll_once
 from mailconsole.store import audit
@@ -93,7 +93,7 @@ class EventsPane(Vertical):
 
     @property
     def role(self) -> Role:
-        return Role(getattr(self.app, "role", Role.VIEWER))
+        return role_of(self)
 
     def _table(self) -> DataTable[Any]:
         table_id = "#unparsed-table" if self.showing_unparsed else "#events-table"
@@ -228,9 +228,7 @@ class EventsPane(Vertical):
         detail.remove_class("hidden")
 
     def action_poll(self) -> None:
-        if not allowed(self.role, Permission.CONFIG):
-            self.app.notify(f"the {self.role.value} role may not poll the bounce mailboxes; ask an admin",
-                            title="Not allowed", severity="error", timeout=6)
+        if not authorize(self, Permission.CONFIG):
             return
         self._poll()
 

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Input, Static
 
-from mailconsole.console.context import runtime_of
+from mailconsole.console.context import authorize, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import STATE_STYLE, relative, state_text
 from mailconsole.console.widgets.message_detail import MessageDetailScreen
@@ -232,7 +232,7 @@ class QueuePane(Container):
         self.action_detail()
 
     def action_queue_action(self, name: str) -> None:
-        if not self.app.authorize(Permission.QUEUE_ACTION):  # type: ignore[attr-defined]
+        if not authorize(self, Permission.QUEUE_ACTION):
             return
         message_id = self.selected_id()
         if message_id is None:

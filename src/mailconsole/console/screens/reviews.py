@@ -14,12 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from mailconsole.console.context import role_of, runtime_of
+from mailconsole.console.context import authorize, role_of, runtime_of
 from mailconsole.console.widgets.contact_dialogs import PromptScreen
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.reviews import ReviewItem, decide, list_requests
 from mailconsole.domain.bubbles import LABELS
-from mailconsole.domain.roles import Permission, PermissionDenied, require
+from mailconsole.domain.roles import Permission
 from mailconsole.store import audit
 
 
@@ -73,11 +73,7 @@ class ReviewsPane(Vertical):
         self.loads += 1
 
     def action_decide(self, approve: bool) -> None:
-        role = role_of(self)
-        try:
-            require(role, Permission.REVIEW)
-        except PermissionDenied as exc:
-            self.app.notify(str(exc), title="Not allowed", severity="error", timeout=6)
+        if not authorize(self, Permission.REVIEW):
             return
         table = self.query_one(DataTable)
         if not self.items or table.cursor_row < 0:

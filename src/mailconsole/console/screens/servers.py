@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from mailconsole.console.context import runtime_of
+from mailconsole.console.context import authorize, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import mini_sparkline, state_text
 from mailconsole.delivery import servers as servers_service
@@ -141,7 +141,7 @@ class ServersPane(Container):
     # --- actions ------------------------------------------------------------------------
 
     def _chosen(self, permission: Permission) -> Any:
-        if not self.app.authorize(permission):  # type: ignore[attr-defined]
+        if not authorize(self, permission):
             return None
         server = self.selected()
         if server is None:

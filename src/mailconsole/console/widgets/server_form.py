@@ -22,11 +22,14 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from mailconsole.console.context import runtime_of
+from mailconsole.domain.policy import STREAMS
 from mailconsole.feedback.handler import BOUNCE_HANDLER_FIELDS, build_bounce_handler
 from mailconsole.transports.base import FieldSpec, parse_fields
 from mailconsole.transports.registry import TRANSPORT_MODULES, transport_class, transport_fields
 
 SPEED_MODES = (("Unlimited", "unlimited"), ("N per hour", "hour"), ("N per day", "day"))
+ALL_STREAMS = "all"
+STREAMS_HELP = f"{', '.join(STREAMS)}, or {ALL_STREAMS} (blank is {ALL_STREAMS})"
 
 
 def _input(*args: Any, **kwargs: Any) -> Input:
@@ -64,6 +67,7 @@ class ServerFormValues:
     speed_mode: str = "unlimited"
     speed_limit: str = ""
     concurrency: str = "4"
+    streams: str = ALL_STREAMS  # as typed; see ``streams_value``
     fields: dict[str, Any] = field(default_factory=dict)
     bounce: dict[str, Any] = field(default_factory=dict)  # raw form values of the bounce mailbox
     bounce_existing: dict[str, Any] = field(default_factory=dict)  # what the server stores now
@@ -162,6 +166,8 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
                                  id="common-speed_limit"), "speed_limit")
             yield from self._row("Concurrency", _input(v.concurrency, type="integer",
                                  id="common-concurrency"), "concurrency")
+            yield from self._row("Streams", _input(v.streams, placeholder=STREAMS_HELP,
+                                 id="common-streams"), "streams", STREAMS_HELP)
             yield Static("", id="type-heading", classes="form-heading")
             yield Vertical(id="type-fields")
             yield Static("Bounce mailbox", classes="form-heading")
@@ -257,7 +263,7 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
             from_domain_id=None if domain is Select.NULL else int(domain),  # type: ignore[arg-type]
             reply_to=text("reply_to"),
             speed_mode=str(self.query_one("#common-speed_mode", Select).value),
-            speed_limit=text("speed_limit"), concurrency=text("concurrency"),
+            speed_limit=text("speed_limit"), concurrency=text("concurrency"), streams=text("streams"),
             fields=self.raw_fields(), bounce=self.raw_bounce(),
             bounce_existing=dict(self.values.bounce_existing),
         )
@@ -320,6 +326,19 @@ def service_kwargs(values: ServerFormValues, actor: str) -> dict[str, Any]:
         "speed_mode": values.speed_mode,
         "speed_limit": int(values.speed_limit) if values.speed_limit.isdigit() else None,
         "concurrency": int(values.concurrency) if values.concurrency.isdigit() else 0,
-        "active": values.active, "actor": actor,
+        "active": values.active, "streams": streams_value(values.streams), "actor": actor,
     }
+
+
+def streams_form_text(stored: list[str] | None) -> str:
+    """A server's stored streams as the form shows them: an empty list carries every stream."""
+    return ", ".join(stored) if stored else ALL_STREAMS
+
+
+def streams_value(text: str) -> list[str]:
+    """The Streams field as the service takes it, like ``servers add --stream``: words split on
+    commas or spaces, ``all`` (or nothing) meaning every stream (an empty list). The words are
+    not checked here: ``add_server``/``edit_server`` validate them, with the CLI's wording."""
+    words = [w for w in text.replace(",", " ").split() if w]
+    return [] if not words or ALL_STREAMS in (w.lower() for w in words) else words
 
