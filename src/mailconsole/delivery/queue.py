@@ -11,15 +11,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import decode_header, make_header
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Connection, Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
 from mailconsole.store.models import DeliveryAttempt, Message, MessageBody, SendingServer
 
+_BODIES = cast(Table, MessageBody.__table__)
+_MESSAGES = cast(Table, Message.__table__)
 _SUBJECT_RE = re.compile(rb"^Subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -38,6 +40,108 @@ def _subject_of(raw: bytes) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue: raw MIME for one or more recipients.
+
+    ``raw_per_recipient`` gives each recipient a body of its own (broadcast mail with a
+    personal unsubscribe link); otherwise ``raw`` is stored once and shared.
+    """
+
+    account_id: int
+    envelope_from: str
+    recipients: Sequence[str]
+    raw: bytes
+    stream: str = "transactional"
+    tracking: bool = False
+    raw_per_recipient: Sequence[bytes] = ()
+    subject: str | None = None  # None: read from the Subject header
+
+    def bodies(self) -> Sequence[bytes]:
+        return self.raw_per_recipient or (self.raw,)
+
+
+def insert_ids(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Bulk insert and return the new ids in row order.
+
+    SQLite: the transaction holds the database's only write lock (BEGIN IMMEDIATE), so ids
+    after the current maximum are ours; assigning them lets one ``executemany`` do the work
+    (SQLite cannot return ids in parameter order from a multi-row insert, which would make
+    SQLAlchemy fall back to one statement per row). PostgreSQL: ordered RETURNING.
+    """
+    if not rows:
+        return []
+    if connection.dialect.name == "sqlite":
+        start = int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+        ids = list(range(start, start + len(rows)))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        connection.execute(insert(table), rows)
+        return ids
+    result = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [int(i) for i in result.scalars()]
+
+
+async def insert_returning_ids(
+    session: AsyncSession, backend: str, model: Any, rows: list[dict[str, Any]]
+) -> list[int]:
+    """``insert_ids`` inside an async session's transaction (the engine's claims)."""
+    table = cast(Table, model.__table__)
+    return await session.run_sync(lambda sync_session: insert_ids(sync_session.connection(), table, rows))
+
+
+def write_outgoing(connection: Connection, items: Sequence[Outgoing], now: dt.datetime) -> list[list[int]]:
+    """Insert the bodies and queued rows of ``items`` in the caller's transaction; ids per item.
+
+    The one writer of new queue rows: ``enqueue``/``enqueue_many`` call it through the async
+    engine, the relay's and the API's group commit on the SQLite writer thread. Synchronous
+    Core, so a whole batch is a handful of statements whatever its size.
+    """
+    for item in items:
+        if not item.recipients:
+            raise ValueError("at least one recipient is required")
+        if item.raw_per_recipient and len(item.raw_per_recipient) != len(item.recipients):
+            raise ValueError("raw_per_recipient needs one body per recipient")
+    body_rows = [{"raw": raw, "size": len(raw), "created_at": now} for item in items for raw in item.bodies()]
+    body_ids = insert_ids(connection, _BODIES, body_rows)
+    message_rows: list[dict[str, Any]] = []
+    cursor = 0
+    for item in items:
+        bodies = body_ids[cursor : cursor + len(item.bodies())]
+        cursor += len(bodies)
+        subject = item.subject if item.subject is not None else _subject_of(item.raw)
+        for i, rcpt in enumerate(item.recipients):
+            message_rows.append(
+                {
+                    "account_id": item.account_id, "stream": item.stream, "tracking": item.tracking,
+                    "envelope_from": item.envelope_from, "recipient": rcpt, "subject": subject[:300],
+                    "body_id": bodies[i] if len(bodies) > 1 else bodies[0], "state": "queued", "attempts": 0,
+                    "next_attempt_at": now, "created_at": now, "updated_at": now, "state_reason": "",
+                    "last_code": "", "last_text": "",
+                }
+            )
+    ids = insert_ids(connection, _MESSAGES, message_rows)
+    out: list[list[int]] = []
+    position = 0
+    for item in items:
+        out.append(ids[position : position + len(item.recipients)])
+        position += len(item.recipients)
+    return out
+
+
+async def enqueue_many(runtime: Runtime, items: Sequence[Outgoing]) -> list[list[int]]:
+    """Store many messages in ONE transaction (bulk inserts); return the ids per item.
+
+    For importers and benchmarks that hand over thousands at a time: one commit per batch
+    instead of one per message, which is what makes a durable queue keep up.
+    """
+    if not items:
+        return []
+    now = runtime.clock.now()
+    async with runtime.engine.begin() as connection:
+        return await connection.run_sync(write_outgoing, items, now)
+
+
 async def enqueue(
     runtime: Runtime,
     *,
@@ -49,101 +153,9 @@ async def enqueue(
     tracking: bool = False,
 ) -> list[int]:
     """Store one message for each recipient (raw MIME stored once) and commit; return ids."""
-    if not recipients:
-        raise ValueError("at least one recipient is required")
-    now = runtime.clock.now()
-    subject = _subject_of(raw)
-    async with runtime.sessions.begin() as session:
-        body = MessageBody(raw=raw, size=len(raw), created_at=now)
-        session.add(body)
-        await session.flush()
-        rows = [
-            Message(
-                account_id=account_id,
-                stream=stream,
-                tracking=tracking,
-                envelope_from=envelope_from,
-                recipient=rcpt,
-                subject=subject,
-                body_id=body.id,
-                state="queued",
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )
-            for rcpt in recipients
-        ]
-        session.add_all(rows)
-        await session.flush()
-        return [row.id for row in rows]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for ``enqueue_many``: raw MIME for one or more recipients."""
-
-    account_id: int
-    envelope_from: str
-    recipients: Sequence[str]
-    raw: bytes
-    stream: str = "transactional"
-    tracking: bool = False
-
-
-async def insert_returning_ids(
-    session: AsyncSession, backend: str, model: Any, rows: list[dict[str, Any]]
-) -> list[int]:
-    """Bulk insert and return the new ids in row order.
-
-    SQLite: the transaction holds the database's only write lock (BEGIN IMMEDIATE), so ids
-    after the current maximum are ours; assigning them lets one ``executemany`` do the work
-    (SQLite cannot return ids in parameter order from a multi-row insert, which would make
-    SQLAlchemy fall back to one statement per row). PostgreSQL: ordered RETURNING.
-    """
-    if backend == "sqlite":
-        start = int((await session.execute(select(func.coalesce(func.max(model.id), 0)))).scalar_one()) + 1
-        ids = list(range(start, start + len(rows)))
-        for row, new_id in zip(rows, ids, strict=True):
-            row["id"] = new_id
-        # Core insert on the table: skips the ORM's per-row bulk bookkeeping.
-        await session.execute(insert(model.__table__), rows)
-        return ids
-    result = await session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return [int(i) for i in result.all()]
-
-
-async def enqueue_many(runtime: Runtime, items: Sequence[Outgoing]) -> list[list[int]]:
-    """Store many messages in ONE transaction (bulk inserts); return the ids per item.
-
-    For importers and benchmarks that hand over thousands at a time: one commit per batch
-    instead of one per message, which is what makes a durable queue keep up.
-    """
-    if not items:
-        return []
-    for item in items:
-        if not item.recipients:
-            raise ValueError("at least one recipient is required")
-    now = runtime.clock.now()
-    async with runtime.sessions.begin() as session:
-        bodies = [{"raw": item.raw, "size": len(item.raw), "created_at": now} for item in items]
-        body_ids = await insert_returning_ids(session, runtime.backend, MessageBody, bodies)
-        rows = [
-            {
-                "account_id": item.account_id, "stream": item.stream, "tracking": item.tracking,
-                "envelope_from": item.envelope_from, "recipient": rcpt, "subject": _subject_of(item.raw),
-                "body_id": body_id, "state": "queued", "attempts": 0, "next_attempt_at": now,
-                "created_at": now, "updated_at": now, "state_reason": "", "last_code": "", "last_text": "",
-            }
-            for item, body_id in zip(items, body_ids, strict=True)
-            for rcpt in item.recipients
-        ]
-        ids = await insert_returning_ids(session, runtime.backend, Message, rows)
-    out: list[list[int]] = []
-    position = 0
-    for item in items:
-        out.append(list(ids[position:position + len(item.recipients)]))
-        position += len(item.recipients)
-    return out
+    item = Outgoing(account_id, envelope_from, list(recipients), raw, stream=stream, tracking=tracking)
+    [ids] = await enqueue_many(runtime, [item])
+    return ids
 
 
 # --- reading the queue (console, CLI, API) -----------------------------------------------

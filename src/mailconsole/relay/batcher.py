@@ -19,20 +19,18 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailconsole.delivery import queue
 from mailconsole.domain import policy
 from mailconsole.runtime import Runtime
 from mailconsole.store import writer_thread
-from mailconsole.store.models import Account, ApiKey, Message, MessageBody
+from mailconsole.store.models import Account, ApiKey, Message
 
 log = logging.getLogger(__name__)
 
-_BODIES = cast(Table, MessageBody.__table__)
-_MESSAGES = cast(Table, Message.__table__)
 MAX_BATCH_ITEMS = 256
 MAX_BATCH_BYTES = 32 * 1024 * 1024
 # How long the writer waits for more submissions before committing. A commit has a fixed
@@ -63,6 +61,19 @@ class Submission:
     @property
     def size(self) -> int:
         return sum(len(b) for b in self.bodies)
+
+    def outgoing(self) -> queue.Outgoing:
+        per_recipient = self.bodies if len(self.bodies) > 1 else ()
+        return queue.Outgoing(
+            account_id=self.account_id,
+            envelope_from=self.envelope_from,
+            recipients=self.recipients,
+            raw=self.bodies[0],
+            stream=self.stream,
+            tracking=self.tracking,
+            raw_per_recipient=per_recipient,
+            subject=self.subject,
+        )
 
 
 class KeyRevoked(Exception):
@@ -125,55 +136,11 @@ def write_rows(connection: Connection, items: Sequence[Submission], now: dt.date
 
     Synchronous Core on purpose: it runs whole on the SQLite writer thread, or through
     ``run_sync`` on the async engine (PostgreSQL, and the Idempotency-Key transaction).
-    ``INSERT … RETURNING`` in parameter order on the tables (not the mapped classes, whose
-    ORM bulk-insert path costs more than the SQL): one statement for the bodies and one for
-    the messages of the whole batch.
     """
     refusals = _refusals(connection, items, now)
-    accepted = [item for item, refusal in zip(items, refusals, strict=True) if refusal is None]
-    ids_per_item: list[list[int]] = []
-    if accepted:
-        body_rows = [{"raw": raw, "size": len(raw), "created_at": now} for item in accepted for raw in item.bodies]
-        body_ids = list(
-            connection.execute(
-                insert(_BODIES).returning(_BODIES.c.id, sort_by_parameter_order=True), body_rows
-            ).scalars()
-        )
-        message_rows: list[dict[str, object]] = []
-        cursor = 0
-        for item in accepted:
-            bodies = body_ids[cursor : cursor + len(item.bodies)]
-            cursor += len(item.bodies)
-            for i, rcpt in enumerate(item.recipients):
-                message_rows.append(
-                    {
-                        "account_id": item.account_id,
-                        "stream": item.stream,
-                        "tracking": item.tracking,
-                        "envelope_from": item.envelope_from,
-                        "recipient": rcpt,
-                        "subject": item.subject,
-                        "body_id": bodies[i] if len(bodies) > 1 else bodies[0],
-                        "state": "queued",
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-        message_ids = list(
-            connection.execute(
-                insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True), message_rows
-            ).scalars()
-        )
-        cursor = 0
-        for item in accepted:
-            ids_per_item.append(message_ids[cursor : cursor + len(item.recipients)])
-            cursor += len(item.recipients)
-    results: list[Outcome] = []
-    accepted_iter = iter(ids_per_item)
-    for refusal in refusals:
-        results.append(refusal if refusal is not None else next(accepted_iter))
-    return results
+    accepted = [item.outgoing() for item, refusal in zip(items, refusals, strict=True) if refusal is None]
+    ids_per_item = iter(queue.write_outgoing(connection, accepted, now) if accepted else [])
+    return [refusal if refusal is not None else next(ids_per_item) for refusal in refusals]
 
 
 async def write(runtime: Runtime, session: AsyncSession, items: Sequence[Submission]) -> list[Outcome]:

@@ -2,11 +2,11 @@
 
 ``submit_message`` applies the per-message policy (``domain.policy``), rewrites the routing
 headers, and returns message ids only once the queue transaction has committed, so whoever
-calls it can acknowledge (SMTP 250, HTTP 202) knowing the mail is on disk. The rows are the
-ones ``delivery.queue.enqueue`` writes; ``relay.batcher`` writes them so that the relay can
-group-commit many sessions' messages and check key and sandbox inside that transaction. A refusal is a
-``PolicyViolation``; any other exception means "not stored" and the caller answers with a
-temporary failure so the application retries.
+calls it can acknowledge (SMTP 250, HTTP 202) knowing the mail is on disk. The rows are
+written by ``delivery.queue.write_outgoing`` like every enqueue; ``relay.batcher`` calls it so
+that the relay can group-commit many sessions' messages and check key and sandbox inside that
+transaction. A refusal is a ``PolicyViolation``; any other exception means "not stored" and
+the caller answers with a temporary failure so the application retries.
 """
 
 from __future__ import annotations
