@@ -18,11 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.errors import ContactError
+from mailconsole.delivery import queue
 from mailconsole.store.models import (
     Account,
     Contact,
-    Message,
-    MessageBody,
     SafelistRequest,
     SafelistSummary,
 )
@@ -124,22 +123,18 @@ async def send_summary(
                     f"no recipient for account {account.name}'s summary: set its notification email "
                     "or MAILCONSOLE_NOTIFICATION_TO"
                 )
-            body = MessageBody(raw=raw, size=len(raw), created_at=now)
-            session.add(body)
-            await session.flush()
-            message = Message(
-                account_id=account_id, stream="transactional", tracking=False,
-                envelope_from=runtime.settings.notification_from, recipient=to,
-                subject=f"Safelist summary {day.isoformat()}", body_id=body.id, state="queued",
-                next_attempt_at=now, created_at=now, updated_at=now,
+            outgoing = queue.Outgoing(
+                account_id, runtime.settings.notification_from, [to], raw,
+                subject=f"Safelist summary {day.isoformat()}",
             )
-            session.add(message)
-            await session.flush()
+            [[message_id]] = await session.run_sync(
+                lambda sync_session: queue.write_outgoing(sync_session.connection(), [outgoing], now)
+            )
             session.add(SafelistSummary(account_id=account_id, day=day, sent_at=now,
-                                        message_id=message.id, items=len(lines)))
+                                        message_id=message_id, items=len(lines)))
             await session.flush()
             result.sent = True
-            result.message_id = message.id
+            result.message_id = message_id
             return result
     except IntegrityError:
         # Another process queued this day's summary first; ours was rolled back with its message.
