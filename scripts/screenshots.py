@@ -68,7 +68,10 @@ async def render(size: tuple[int, int], only: list[str]) -> list[Path]:
     written: list[Path] = []
     clock = FixedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), dns_nameservers=["127.0.0.1:1"], dns_timeout=0.2)
+        # A fixed folder name: the header shows the database's path, and a random one would
+        # change every picture on every run.
+        settings = Settings(data_dir=Path(tmp) / "showcase", dns_nameservers=["127.0.0.1:1"],
+                            dns_timeout=0.2)
         async with Runtime.open(settings, clock=clock) as runtime:
             await seed_showcase(runtime)
             for name, step in SHOTS.items():

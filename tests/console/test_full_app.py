@@ -18,6 +18,12 @@ def test_events_pane_in_the_full_app_at_80x24(make_app: AppFactory, snap_compare
     assert snap_compare(make_app(seed=seed_showcase), terminal_size=(80, 24), press=["6"])
 
 
+def test_events_pane_shows_a_long_outcome_whole_under_the_table_at_80x24(
+        make_app: AppFactory, snap_compare: Any) -> None:
+    """The mailgun row's outcome is cut in its column and whole (two lines) under the table."""
+    assert snap_compare(make_app(seed=seed_showcase), terminal_size=(80, 24), press=["6", "up", "up"])
+
+
 def test_contacts_pane_with_details_in_the_full_app_at_80x24(make_app: AppFactory, snap_compare: Any) -> None:
     """Every status, and the i panel's last line (Actions) still on screen."""
     assert snap_compare(make_app(seed=seed_showcase), terminal_size=(80, 24), press=["3", "down", "i"])

@@ -63,7 +63,7 @@ async def test_events_pane_shows_source_contact_and_outcome_and_tails_new_events
     async with app.run_test(size=(80, 24)) as pilot:
         await _settle(app, pilot)
         table = app.query_one("#events-table", DataTable)
-        assert _cells(table) == [["03-02 09:00:00", "sendgrid", "bounce", "alice@example.com", "5.1.1", "hard_bounce"]]
+        assert _cells(table) == [["03-02 09:00", "sendgrid", "bounce", "alice@example.com", "5.1.1", "hard_bounce"]]
         await _bounce(runtime, "olivia@yahoo.com", "e2", kind="complaint")
         app.query_one(EventsPane).tail()
         await _settle(app, pilot)

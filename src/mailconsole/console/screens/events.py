@@ -3,7 +3,12 @@ bounce-mailbox items we could not parse.
 
 Only a window is held: the newest ``window`` events are read once, then every refresh asks
 for events after the last id shown and drops the oldest rows past the window. Older events
-are reached by keyset paging (``pageup`` loads the window before the first row shown).
+are reached by keyset paging (``o`` loads the window before the first row shown).
+
+At 80 columns every column stays on screen: the short columns have fixed widths, Contact and
+Outcome share what is left (Outcome first), a cell too long for its column ends in an
+ellipsis, and the line under the table shows the highlighted row's contact, status and outcome
+in full, so nothing needs sideways scrolling.
 The pane only calls ``mailconsole.feedback.service`` and the poller; it decides nothing.
 """
 
@@ -17,9 +22,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
+from textual.events import Resize
 from textual.widgets import DataTable, Input, Static
 
 from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.widgets.fit_columns import Column, add_columns, cell, fit_widths
 from mailconsole.domain.roles import Permission, Role
 from mailconsole.feedback import service
 from mailconsole.feedback.poller import poll_once
@@ -33,6 +40,17 @@ _OUTCOME_STYLE = {
     "complaint": "bold magenta",
     "soft_bounce": "yellow",
 }
+
+# Time, Source, Kind and Code (the reply's status code) always fit their fixed widths; Contact
+# and Outcome share the rest: at 80 columns 18 and 15 cells, the whole of both in the line below.
+EVENT_COLUMNS = (
+    Column("time", "Time", 11), Column("source", "Source", 8), Column("kind", "Kind", 9),
+    Column("contact", "Contact", least=18), Column("status", "Code", 5), Column("outcome", "Outcome", least=15),
+)
+UNPARSED_COLUMNS = (
+    Column("id", "#", 5), Column("time", "Time", 11), Column("mailbox", "Mailbox", least=22),
+    Column("reason", "Why it was kept", least=20),
+)
 
 
 class EventsPane(Vertical):
@@ -53,6 +71,8 @@ class EventsPane(Vertical):
     ]
 
     DEFAULT_CSS = """
+    EventsPane DataTable { overflow-x: hidden; }
+    EventsPane #events-current { height: auto; max-height: 3; padding: 0 1; background: $surface; }
     EventsPane #events-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $accent; }
     EventsPane #events-detail.hidden { display: none; }
     EventsPane DataTable.hidden { display: none; }
@@ -69,16 +89,20 @@ class EventsPane(Vertical):
         self.unparsed_total = 0
         self.loads = 0  # completed loads (tests wait on it)
         self.polls = 0
+        self.width = 80  # the columns are fitted to this; on_resize refits them
+        self.shown: dict[int, FeedbackEvent] = {}  # the events table's rows, in table order
+        self.unparsed: dict[int, UnparsedMail] = {}  # likewise for the unparsed table
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: recipient prefix, source:ses, kind:bounce", id="filter")
         yield Static("", id="events-summary", classes="summary", markup=False)
         events: DataTable[Any] = DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
-        events.add_columns("Time", "Source", "Kind", "Contact", "Status", "Outcome")
+        add_columns(events, EVENT_COLUMNS, fit_widths(EVENT_COLUMNS, self.width))
         yield events
         unparsed: DataTable[Any] = DataTable(id="unparsed-table", cursor_type="row", classes="hidden")
-        unparsed.add_columns("#", "Time", "Mailbox", "Why it was kept")
+        add_columns(unparsed, UNPARSED_COLUMNS, fit_widths(UNPARSED_COLUMNS, self.width))
         yield unparsed
+        yield Static("", id="events-current", markup=False)
         yield Static("", id="events-detail", classes="hidden", markup=False)
 
     def on_mount(self) -> None:
@@ -103,13 +127,64 @@ class EventsPane(Vertical):
     def _event_cells(row: FeedbackEvent) -> tuple[Any, ...]:
         contact = row.recipient + ("" if row.contact_id else " (no contact)")
         return (
-            row.at.strftime("%m-%d %H:%M:%S"),
-            row.source,
-            row.kind,
-            Text(contact),
-            row.status_code or "-",
-            Text(row.outcome, style=_OUTCOME_STYLE.get(row.outcome, "")),
+            cell(row.at.strftime("%m-%d %H:%M")),
+            cell(row.source),
+            cell(row.kind),
+            cell(contact),
+            cell(row.status_code or "-"),
+            cell(row.outcome, _OUTCOME_STYLE.get(row.outcome, "")),
         )
+
+    def _add_event(self, table: DataTable[Any], row: FeedbackEvent) -> None:
+        table.add_row(*self._event_cells(row), key=str(row.id))
+        self.shown[row.id] = row
+
+    @staticmethod
+    def _unparsed_cells(item: UnparsedMail) -> tuple[Any, ...]:
+        reason = item.reason.splitlines()[0] if item.reason else ""
+        return (cell(str(item.id)), cell(item.at.strftime("%m-%d %H:%M")), cell(item.source), cell(reason))
+
+    def on_resize(self, event: Resize) -> None:
+        """Fit both tables' columns to the new width; rows come back from what is shown."""
+        if event.size.width == self.width:
+            return
+        self.width = event.size.width
+        self._refit("#events-table", EVENT_COLUMNS,
+                    [(self._event_cells(r), str(r.id)) for r in self.shown.values()])
+        self._refit("#unparsed-table", UNPARSED_COLUMNS,
+                    [(self._unparsed_cells(i), str(i.id)) for i in self.unparsed.values()])
+
+    def _refit(self, selector: str, columns: tuple[Column, ...], rows: list[tuple[tuple[Any, ...], str]]) -> None:
+        table = self.query_one(selector, DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        add_columns(table, columns, fit_widths(columns, self.width, cell_padding=table.cell_padding))
+        for cells, key in rows:
+            table.add_row(*cells, key=key)
+        if table.row_count:
+            table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
+
+    def _show_current(self, row: FeedbackEvent | UnparsedMail | None) -> None:
+        """The highlighted row's columns that may be cut, in full, under the table."""
+        line = Text(no_wrap=False)
+        if row is None:
+            line.append("nothing selected", style="dim")
+        elif isinstance(row, UnparsedMail):
+            line.append(f"#{row.id} {row.at:%m-%d %H:%M:%S}  {row.source}  ")
+            line.append(row.reason.splitlines()[0] if row.reason else "-", style="bold")
+        else:
+            line.append(f"{row.at:%m-%d %H:%M:%S}  {row.recipient}")
+            if not row.contact_id:
+                line.append(" (no contact)", style="dim")
+            line.append(f"  code {row.status_code or '-'}  → ")
+            line.append(row.outcome or "-", style=_OUTCOME_STYLE.get(row.outcome, "bold"))
+        self.query_one("#events-current", Static).update(line)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        rows: dict[int, Any] = self.shown if event.data_table.id == "events-table" else self.unparsed
+        self._show_current(rows.get(int(key)) if key is not None else None)
 
     def _summary(self, shown: int) -> None:
         if self.showing_unparsed:
@@ -147,8 +222,11 @@ class EventsPane(Vertical):
         rows.reverse()  # oldest first, newest at the bottom like a log
         table = self.query_one("#events-table", DataTable)
         table.clear()
+        self.shown.clear()
         for row in rows:
-            table.add_row(*self._event_cells(row), key=str(row.id))
+            self._add_event(table, row)
+        if not rows:
+            self._show_current(None)
         self.paged_back = before_id is not None
         if not self.paged_back:
             self.last_id = rows[-1].id if rows else 0
@@ -168,10 +246,12 @@ class EventsPane(Vertical):
         table = self.query_one("#events-table", DataTable)
         at_end = table.cursor_row >= table.row_count - 1
         for row in new:
-            table.add_row(*self._event_cells(row), key=str(row.id))
+            self._add_event(table, row)
             self.last_id = row.id
         while table.row_count > self.window:
-            table.remove_row(table.coordinate_to_cell_key(Coordinate(0, 0)).row_key)
+            oldest = table.coordinate_to_cell_key(Coordinate(0, 0)).row_key
+            table.remove_row(oldest)
+            self.shown.pop(int(oldest.value or 0), None)
         if new and at_end:
             table.move_cursor(row=table.row_count - 1)
         self._summary(table.row_count)
@@ -179,9 +259,11 @@ class EventsPane(Vertical):
     def _fill_unparsed(self, items: list[UnparsedMail]) -> None:
         table = self.query_one("#unparsed-table", DataTable)
         table.clear()
+        self.unparsed = {item.id: item for item in items}
         for item in items:
-            reason = item.reason.splitlines()[0] if item.reason else ""
-            table.add_row(str(item.id), item.at.strftime("%m-%d %H:%M"), item.source, reason, key=str(item.id))
+            table.add_row(*self._unparsed_cells(item), key=str(item.id))
+        if not items:
+            self._show_current(None)
 
     # --- actions ------------------------------------------------------------------------
 
