@@ -88,3 +88,17 @@ def test_wider_terminals_give_contact_and_outcome_the_extra_room() -> None:
     assert (at_120["contact"], at_120["outcome"]) == (38, 35)
     assert {k: v for k, v in at_120.items() if k not in ("contact", "outcome")} == {
         "time": 11, "source": 8, "kind": 9, "status": 5}
+
+
+async def test_resizing_the_terminal_refits_the_columns_and_keeps_the_rows(make_app: AppFactory) -> None:
+    app = make_app(seed=_seed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        table = await _loaded(app, pilot, "#events-table")
+        rows = [str(r.key.value) for r in table.ordered_rows]
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause(0.3)
+        assert [c.width for c in table.columns.values()] == [11, 8, 9, 38, 5, 35]
+        assert [str(r.key.value) for r in table.ordered_rows] == rows
+        assert _fits(table)
+        await pilot.pause(0.3)

@@ -89,7 +89,7 @@ class EventsPane(Vertical):
         self.unparsed_total = 0
         self.loads = 0  # completed loads (tests wait on it)
         self.polls = 0
-        self.width = 80  # the columns are fitted to this; on_resize refits them
+        self.fitted_width = 80  # the columns are fitted to this; on_resize refits them
         self.shown: dict[int, FeedbackEvent] = {}  # the events table's rows, in table order
         self.unparsed: dict[int, UnparsedMail] = {}  # likewise for the unparsed table
 
@@ -97,10 +97,10 @@ class EventsPane(Vertical):
         yield Input(placeholder="filter: recipient prefix, source:ses, kind:bounce", id="filter")
         yield Static("", id="events-summary", classes="summary", markup=False)
         events: DataTable[Any] = DataTable(id="events-table", cursor_type="row", zebra_stripes=True)
-        add_columns(events, EVENT_COLUMNS, fit_widths(EVENT_COLUMNS, self.width))
+        add_columns(events, EVENT_COLUMNS, fit_widths(EVENT_COLUMNS, self.fitted_width))
         yield events
         unparsed: DataTable[Any] = DataTable(id="unparsed-table", cursor_type="row", classes="hidden")
-        add_columns(unparsed, UNPARSED_COLUMNS, fit_widths(UNPARSED_COLUMNS, self.width))
+        add_columns(unparsed, UNPARSED_COLUMNS, fit_widths(UNPARSED_COLUMNS, self.fitted_width))
         yield unparsed
         yield Static("", id="events-current", markup=False)
         yield Static("", id="events-detail", classes="hidden", markup=False)
@@ -146,9 +146,9 @@ class EventsPane(Vertical):
 
     def on_resize(self, event: Resize) -> None:
         """Fit both tables' columns to the new width; rows come back from what is shown."""
-        if event.size.width == self.width:
-            return
-        self.width = event.size.width
+        if event.size.width in (0, self.fitted_width):
+            return  # unchanged, or hidden behind another pane
+        self.fitted_width = event.size.width
         self._refit("#events-table", EVENT_COLUMNS,
                     [(self._event_cells(r), str(r.id)) for r in self.shown.values()])
         self._refit("#unparsed-table", UNPARSED_COLUMNS,
@@ -158,7 +158,7 @@ class EventsPane(Vertical):
         table = self.query_one(selector, DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        add_columns(table, columns, fit_widths(columns, self.width, cell_padding=table.cell_padding))
+        add_columns(table, columns, fit_widths(columns, self.fitted_width, cell_padding=table.cell_padding))
         for cells, key in rows:
             table.add_row(*cells, key=key)
         if table.row_count:
