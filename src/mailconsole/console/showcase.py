@@ -23,7 +23,7 @@ from mailconsole.relay.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.senders.domains import add_domain
 from mailconsole.store.bootstrap import default_account_id
-from mailconsole.store.models import DeliveryAttempt, Message, SendingDomain
+from mailconsole.store.models import ApiKey, DeliveryAttempt, Message, SendingDomain
 
 # (address, what happened to it): one contact in every status, plus a few active ones
 SHOWCASE_CONTACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -50,6 +50,17 @@ SHOWCASE_FEEDBACK: tuple[tuple[str, str, str, str, str], ...] = (
     ("arf", "complaint", "reader042@example.org", "", ""),
 )
 
+
+# Screenshots must not change from run to run: the generated DKIM public key and API key
+# prefix are replaced by these fixed values (a real public key; the showcase never signs).
+SHOWCASE_DKIM_PUBLIC_KEY = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAp9qj+RW1fAe/xNC8HASM7gm9UdSt1KlK++ROUYz7fWZ7"
+    "BtE39yBa377HRb04yYBBI13NdjE0JdKfipETWa5lP0nyYginPf2Ad8lvmTph+bIVwuO+8QOGbE78oa6VpdLBeLGH"
+    "N6IgyXMiKZPnG92oC75G/TC6M5sgNOkVy6ZXDcweWaC774hy877RvO19P6oKakyfoiQDfAMVlJTHQ0/21Ge6Nzbm"
+    "J8sjD8Vw0UChLyzlDZbF31sNapXaZbV9HzP61Ec/82zltAGQU7lf1coRAEVoTxtuqEMI2/V624+dxlsEN1g/2o+Y"
+    "k4DBhSBp1MrQ/De7GhA+ojisb2uxowr8xwIDAQAB"
+)
+SHOWCASE_KEY_PREFIX = "Sh0wcase"
 
 async def seed_showcase(runtime: Runtime) -> None:
     """Mail that has flowed, written straight through the services with the fixed clock.
@@ -117,5 +128,8 @@ async def seed_showcase(runtime: Runtime) -> None:
             await session.execute(update(SendingDomain).where(SendingDomain.domain == name).values(
                 spf_verdict=verdicts[0], spf_reason="include:_spf.acme.example found",
                 dkim_verdict=verdicts[1], dkim_reason="mc1._domainkey TXT checked",
-                dmarc_verdict=verdicts[2], dmarc_reason="_dmarc TXT checked", checked_at=now))
-    await create_key(runtime, account_id=account, name="website", audit_role="admin")
+                dmarc_verdict=verdicts[2], dmarc_reason="_dmarc TXT checked", checked_at=now,
+                dkim_public_key=SHOWCASE_DKIM_PUBLIC_KEY))
+    key, _ = await create_key(runtime, account_id=account, name="website", audit_role="admin")
+    async with runtime.sessions.begin() as session:
+        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(prefix=SHOWCASE_KEY_PREFIX))
