@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text, update
 
 from mailconsole.relay import keys
+from mailconsole.relay import server as server_mod
 from mailconsole.relay.server import RelayServer
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account
@@ -353,3 +354,30 @@ async def test_overlong_command_lines_are_refused_with_500_and_the_session_goes_
     replies.append(await reader.readline())
     writer.close()
     assert replies == [b"500 Command line too long\r\n"] * 2 + [b"250 OK\r\n"]
+
+
+async def test_a_burst_of_logins_all_succeed_with_few_lookups_at_once(
+    relay: RelayServer, api_key: str, client_ctx: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, peak = 0, 0
+    real_lookup = keys.lookup
+
+    async def observed(runtime: Runtime, plaintext: str) -> object:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            return await real_lookup(runtime, plaintext)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(keys, "lookup", observed)
+
+    async def login() -> int:
+        async with aiosmtplib.SMTP(
+            hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx
+        ) as client:
+            return (await client.login("apikey", api_key)).code
+
+    assert await asyncio.gather(*(login() for _ in range(12))) == [235] * 12
+    assert 1 <= peak <= server_mod.AUTH_LOOKUPS_AT_ONCE

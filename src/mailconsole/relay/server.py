@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 AUTH_USERNAME = b"apikey"
 MAX_RECIPIENTS = 1000
+AUTH_LOOKUPS_AT_ONCE = 4
 TEMPFAIL = "451 Temporary failure, try again later"
 AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
 AUTH_BLOCKED = "454 4.7.0 Too many failed authentication attempts; try again later"
@@ -175,7 +176,8 @@ class RelaySMTP(SMTP):
         principal: Principal | None = None
         if login == AUTH_USERNAME:
             try:
-                principal = await _principal(self._relay.runtime, password.decode("utf-8", "replace"))
+                async with self._relay.auth_slots:
+                    principal = await _principal(self._relay.runtime, password.decode("utf-8", "replace"))
             except Exception:
                 log.exception("relay: key lookup failed")
                 return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
@@ -228,6 +230,10 @@ class RelayHandler:
     def __init__(self, runtime: Runtime, batcher: EnqueueBatcher | None = None) -> None:
         self.runtime = runtime
         self.batcher = batcher
+        # Key lookups at once: fewer than the database pool, so a burst of connecting clients
+        # queues for a pooled connection for a millisecond instead of opening (and closing)
+        # an overflow connection each.
+        self.auth_slots = asyncio.Semaphore(AUTH_LOOKUPS_AT_ONCE)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
