@@ -233,3 +233,27 @@ async def test_two_engines_on_one_database_never_exceed_the_cap_together(
         attempts = (await session.execute(select(func.count()).select_from(DeliveryAttempt))).scalar_one()
     assert attempts == 10
     assert (await queue.counts_by_state(runtime))["queued"] == 30
+
+
+async def test_stopping_mid_work_never_leaves_the_sqlite_write_lock_taken(runtime: Runtime, sink: CaptureSink) -> None:
+    """stop() lets the claim loops finish their transaction instead of cancelling them inside
+    it (a cancelled aiosqlite transaction can hold the write lock until garbage collection)."""
+    import sqlite3
+
+    database = runtime.engine.url.database
+    assert database
+    await add_sink_server(runtime, sink.port, concurrency=4)
+    for round_ in range(8):  # stop at a different point of the claim/send cycle each round
+        await send(runtime, *[f"r{round_}-{i}@example.test" for i in range(30)])
+        engine = Engine(runtime, poll_interval=0.001, prefetch=1)
+        await engine.start()
+        await asyncio.sleep(0.005 * round_)
+        await engine.stop()
+        probe = sqlite3.connect(database, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # raises "database is locked" if anyone still holds it
+            probe.execute("ROLLBACK")
+        finally:
+            probe.close()
+    counts = await queue.counts_by_state(runtime)
+    assert counts["sending"] == 0 and counts["sent"] + counts["queued"] == 8 * 30

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # Largest claim multiplier for a deep queue: at most concurrency x prefetch x MAX_DEPTH messages
 # are leased ahead of sending, far fewer than a lease lasts at any useful sending rate.
 MAX_DEPTH = 8
+# How long stop() waits for the claim loops to notice and finish their transaction before it
+# cancels them (a claim takes milliseconds; a stuck database is the only reason to wait longer).
+STOP_LOOPS_SECONDS = 10.0
 
 Signer = Callable[[Runtime, bytes, str], Awaitable[bytes]]
 _FROM_DOMAIN = re.compile(rb"^From:[^\r\n]*@([A-Za-z0-9.\-]+)", re.IGNORECASE | re.MULTILINE)
@@ -135,6 +138,7 @@ class Engine:
         self.events = EventBus()
         self.running = False
         self._stopping = False
+        self._stop_signal = asyncio.Event()
         self._runners: dict[int, ServerRunner] = {}
         self._group_accounts: dict[int | None, list[int]] = {}
         self._retired: list[Transport] = []
@@ -164,6 +168,7 @@ class Engine:
         if self.running:
             return
         self._stopping = False
+        self._stop_signal = asyncio.Event()
         self.started_at = self.runtime.clock.now()
         await queue.recover_leases(self.runtime)
         await self._heartbeat("running")
@@ -180,9 +185,18 @@ class Engine:
             return
         self._stopping = True
         self.running = False
+        # Ask the loops to finish rather than cancelling them: a task cancelled inside a
+        # database transaction makes SQLAlchemy terminate the aiosqlite connection without a
+        # rollback, and SQLite's write lock then stays with that connection until it is
+        # garbage-collected (the next writer times out with "database is locked").
+        self._stop_signal.set()
+        for runner in self._runners.values():
+            runner.wake.set()
         tasks = [t for t in (self._main, *(r.task for r in self._runners.values())) if t is not None]
-        for task in tasks:
-            task.cancel()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_LOOPS_SECONDS)
+            for task in stuck:
+                task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -565,7 +579,10 @@ class Engine:
         while not self._stopping:
             # Server edits, pauses and probes are picked up within a second (the console's
             # promise); the message poll interval only matters to the runners.
-            await asyncio.sleep(min(1.0, self.housekeeping_interval))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_signal.wait(), min(1.0, self.housekeeping_interval))
+            if self._stopping:
+                return
             try:
                 await self.refresh()
                 await self._probe_due(wait=False)
