@@ -103,6 +103,7 @@ class ServerRunner:
     capped_until_tick: bool = False
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    retired: bool = False  # the server was deleted: the loop ends at its next turn
     probing: bool = False
     # Failures in a row seen by this process; at the breaker threshold, claimed messages that
     # have not started are given back at once instead of being sent to a dead server.
@@ -142,7 +143,7 @@ class Engine:
         self._runners: dict[int, ServerRunner] = {}
         self._group_accounts: dict[int | None, list[int]] = {}
         self._retired: list[Transport] = []
-        self._writes: asyncio.Queue[tuple[Outcome, asyncio.Future[None]]] | None = None
+        self._writes: asyncio.Queue[tuple[Outcome, asyncio.Future[None]] | None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._main: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -287,8 +288,8 @@ class Engine:
             runner.row = server
         for gone in set(self._runners) - seen:
             runner = self._runners.pop(gone)
-            if runner.task is not None:
-                runner.task.cancel()
+            runner.retired = True  # its loop ends after the claim in progress, if any
+            runner.wake.set()
 
     def _transport(self, runner: ServerRunner) -> Transport:
         if runner.transport is None:
@@ -480,15 +481,22 @@ class Engine:
     async def _write_loop(self) -> None:
         assert self._writes is not None
         writes = self._writes
-        while True:
+        last = False
+        while not last:
             first = await writes.get()
+            if first is None:  # _stop_writer: everything before it has been written
+                return
             if writes.qsize() < self.write_batch // 4:
                 # Give outcomes finishing right now a moment to join: fewer, larger transactions
                 # (the database's write lock, not the network, is the engine's bottleneck).
                 await asyncio.sleep(self.write_coalesce)
             batch = [first]
             while len(batch) < self.write_batch and not writes.empty():
-                batch.append(writes.get_nowait())
+                queued = writes.get_nowait()
+                if queued is None:
+                    last = True
+                    break
+                batch.append(queued)
             try:
                 async with self._db():
                     applied, changes = await record_outcomes(self.runtime, [o for o, _ in batch])
@@ -522,18 +530,17 @@ class Engine:
                                                     runner.outstanding))
 
     async def _stop_writer(self) -> None:
+        """Write every outcome queued so far, then end the loop (cancelled only if stuck, for
+        the same reason stop() does not cancel the claim loops mid-transaction)."""
         if self._writer is None or self._writes is None:
             return
-        # Let queued outcomes drain before cancelling the loop.
-        for _ in range(200):
-            if self._writes.empty():
-                break
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0)
-        self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._writer
-        self._writer = None
+        writer, self._writer = self._writer, None
+        await self._writes.put(None)
+        _, stuck = await asyncio.wait([writer], timeout=STOP_LOOPS_SECONDS)
+        if stuck:
+            writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
 
     # --- background loops -----------------------------------------------------------------
 
@@ -548,7 +555,7 @@ class Engine:
             runner.task = asyncio.create_task(self._run_server(runner), name=f"engine-server-{runner.server_id}")
 
     async def _run_server(self, runner: ServerRunner) -> None:
-        while not self._stopping:
+        while not self._stopping and not runner.retired:
             runner.wake.clear()
             claimed_any = False
             if runner.eligible:
