@@ -127,17 +127,10 @@ async def record_report(runtime: Runtime, report: FeedbackReport) -> RecordResul
                     session=session,
                 )
             contact = await find_contact(session, account_id, canonical_address(recipient))
-            row = FeedbackEvent(
-                at=runtime.clock.now(),
-                source=report.source,
-                kind=report.kind,
-                recipient=recipient[:320],
+            row = _event_row(
+                runtime, report, event_key, outcome, recipient=recipient,
                 contact_id=contact.id if contact is not None else None,
                 message_id=message.id if message is not None else None,
-                status_code=report.status[:32],
-                detail=report.diagnostic[:2000],
-                outcome=outcome[:60],
-                dedup_key=event_key,
             )
             session.add(row)
             await session.flush()
@@ -149,6 +142,31 @@ async def record_report(runtime: Runtime, report: FeedbackReport) -> RecordResul
     return result
 
 
+def _event_row(
+    runtime: Runtime,
+    report: FeedbackReport,
+    event_key: str,
+    outcome: str,
+    *,
+    recipient: str,
+    contact_id: int | None = None,
+    message_id: int | None = None,
+) -> FeedbackEvent:
+    """The feedback log row, each text cut to its column."""
+    return FeedbackEvent(
+        at=runtime.clock.now(),
+        source=report.source,
+        kind=report.kind,
+        recipient=recipient[:320],
+        contact_id=contact_id,
+        message_id=message_id,
+        status_code=report.status[:32],
+        detail=report.diagnostic[:2000],
+        outcome=outcome[:60],
+        dedup_key=event_key,
+    )
+
+
 async def _log_forged(runtime: Runtime, session: AsyncSession, report: FeedbackReport, event_key: str) -> RecordResult:
     """The log row of a report refused for its VERP address: no message, no contact, no change."""
     outcome = f"forged_verp: {report.forged_verp} (contact unchanged)"
@@ -156,16 +174,7 @@ async def _log_forged(runtime: Runtime, session: AsyncSession, report: FeedbackR
         "%s report about %s ignored: its VERP address did not verify (%s)",
         report.source, report.recipient, report.forged_verp,
     )
-    row = FeedbackEvent(
-        at=runtime.clock.now(),
-        source=report.source,
-        kind=report.kind,
-        recipient=report.recipient[:320],
-        status_code=report.status[:32],
-        detail=report.diagnostic[:2000],
-        outcome=outcome[:60],
-        dedup_key=event_key,
-    )
+    row = _event_row(runtime, report, event_key, outcome, recipient=report.recipient)
     session.add(row)
     await session.flush()
     return RecordResult(row.id, outcome, False, forged=True)
