@@ -1,8 +1,8 @@
 """Bearer authentication with the relay's API keys: one key store for SMTP and HTTP.
 
-A successful lookup is remembered for a few seconds per app (``KeyCache``): the key lookup
-is a write transaction (it records "last used"), and with SQLite one write per request
-before the enqueue halves what concurrent clients get through. Revocation stays immediate
+A successful lookup is remembered for a few seconds per app (``KeyCache``): a lookup is a
+database round trip (about 2 ms through the async stack on SQLite) that would otherwise come
+before every enqueue. Revocation stays immediate
 for sending, because the enqueue transaction checks the key again (``KeyRevoked`` -> 401);
 message status reads may be served for at most ``TTL_SECONDS`` after a revocation.
 """
