@@ -176,7 +176,7 @@ class RelaySMTP(SMTP):
         principal: Principal | None = None
         if login == AUTH_USERNAME:
             try:
-                async with self._relay.auth_slots:
+                async with self._relay.key_lookup_slots:
                     principal = await _principal(self._relay.runtime, password.decode("utf-8", "replace"))
             except Exception:
                 log.exception("relay: key lookup failed")
@@ -230,10 +230,11 @@ class RelayHandler:
     def __init__(self, runtime: Runtime, batcher: EnqueueBatcher | None = None) -> None:
         self.runtime = runtime
         self.batcher = batcher
+        # (Not named auth_*: aiosmtpd offers every handler attribute auth_X as a mechanism X.)
         # Key lookups at once: fewer than the database pool, so a burst of connecting clients
         # queues for a pooled connection for a millisecond instead of opening (and closing)
         # an overflow connection each.
-        self.auth_slots = asyncio.Semaphore(AUTH_LOOKUPS_AT_ONCE)
+        self.key_lookup_slots = asyncio.Semaphore(AUTH_LOOKUPS_AT_ONCE)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
