@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 
+import httpx
 import pytest
 
 from mailconsole.domain.results import ResultKind
-from mailconsole.transports.http_common import classify_response, parse_retry_after, redact
+from mailconsole.transports.http_common import accepted_message_id, classify_response, parse_retry_after, redact
 from mailconsole.transports.mime_parts import extract_parts
 from tests.transports.esp_cases import PNG, RECIPIENT, SECRET, make_message
 
@@ -93,3 +94,13 @@ def test_unknown_charset_degrades_instead_of_failing_the_message() -> None:
         b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nHall\xc3\xb6\r\n"
     )
     assert extract_parts(raw).text == "Hallö\r\n"
+
+
+def test_accepted_message_id_takes_the_first_non_empty_field_of_a_2xx_json_object() -> None:
+    ok = httpx.Response(200, json={"MessageID": "", "TransactionID": "tx-1"})
+    assert accepted_message_id(ok, "MessageID", "TransactionID") == "tx-1"
+    assert accepted_message_id(httpx.Response(202, json={"id": "<m@x>"}), "id") == "<m@x>"
+    assert accepted_message_id(httpx.Response(200, json={}), "id") is None
+    assert accepted_message_id(httpx.Response(200, json=["id"]), "id") is None  # not an object
+    assert accepted_message_id(httpx.Response(200, content=b"not json"), "id") is None
+    assert accepted_message_id(httpx.Response(400, json={"id": "m-1"}), "id") is None  # refused

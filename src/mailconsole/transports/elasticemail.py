@@ -26,6 +26,7 @@ from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendRe
 from mailconsole.transports.http_common import (
     DEFAULT_TIMEOUT,
     HttpTransportBase,
+    accepted_message_id,
     dumps,
     secret_validator,
     url_validator,
@@ -110,13 +111,7 @@ class ElasticEmailTransport(HttpTransportBase):
         outcome = await self.request(request)
         if isinstance(outcome, SendResult):
             return outcome
-        message_id = None
-        if 200 <= outcome.status_code < 300:
-            try:
-                body = outcome.json()
-                message_id = str(body.get("MessageID") or body.get("TransactionID") or "") or None
-            except (ValueError, AttributeError):
-                message_id = None
+        message_id = accepted_message_id(outcome, "MessageID", "TransactionID")
         return self.classify(outcome, recipients=envelope.recipients, provider_message_id=message_id)
 
     async def check(self) -> CheckResult:

@@ -202,6 +202,27 @@ CHECK_WHY = {
 }
 
 
+def accepted_message_id(response: httpx.Response, *fields: str) -> str | None:
+    """The provider's message id from a 2xx JSON body: the first non-empty of ``fields``.
+
+    None for an error status or a body that is not a JSON object: the id is informative,
+    and a send the provider accepted must not turn into a failure over it.
+    """
+    if not 200 <= response.status_code < 300:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    for name in fields:
+        value = str(body.get(name) or "")
+        if value:
+            return value
+    return None
+
+
 def check_from_response(
     response: httpx.Response,
     *,

@@ -22,6 +22,7 @@ from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendRe
 from mailconsole.transports.http_common import (
     DEFAULT_TIMEOUT,
     HttpTransportBase,
+    accepted_message_id,
     secret_validator,
     url_validator,
 )
@@ -109,12 +110,7 @@ class MailgunTransport(HttpTransportBase):
         outcome = await self.request(request)
         if isinstance(outcome, SendResult):
             return outcome
-        message_id = None
-        if 200 <= outcome.status_code < 300:
-            try:
-                message_id = str(outcome.json().get("id") or "").strip("<>") or None
-            except (ValueError, AttributeError):
-                message_id = None
+        message_id = (accepted_message_id(outcome, "id") or "").strip("<>") or None
         return self.classify(outcome, recipients=envelope.recipients, provider_message_id=message_id)
 
     async def check(self) -> CheckResult:

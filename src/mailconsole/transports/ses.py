@@ -31,6 +31,7 @@ from mailconsole.transports.http_common import (
     DEFAULT_TIMEOUT,
     Hint,
     HttpTransportBase,
+    accepted_message_id,
     dumps,
     secret_validator,
     url_validator,
@@ -180,10 +181,7 @@ class SesTransport(HttpTransportBase):
         if isinstance(outcome, SendResult):
             return outcome
         if 200 <= outcome.status_code < 300:
-            try:
-                message_id = str(outcome.json().get("MessageId") or "") or None
-            except (ValueError, AttributeError):
-                message_id = None
+            message_id = accepted_message_id(outcome, "MessageId")
             return self.classify(outcome, recipients=envelope.recipients, provider_message_id=message_id)
         kind = error_type(outcome)
         hint: Hint | None = None
