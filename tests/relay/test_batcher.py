@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from mailconsole.delivery import queue
 from mailconsole.relay import batcher as batcher_mod
 from mailconsole.relay.batcher import EnqueueBatcher, Submission
 from mailconsole.relay.keys import create_key
@@ -18,16 +19,14 @@ from mailconsole.store.models import Message
 
 async def _item(runtime: Runtime, n: int) -> Submission:
     key, _ = await create_key(runtime, account_id=await default_account_id(runtime), name=f"k{n}")
-    return Submission(
-        key_id=key.id,
+    message = queue.Outgoing(
         account_id=key.account_id,
         envelope_from="app@example.com",
         recipients=[f"user{n}@example.net"],
-        bodies=[b"Subject: hi\r\n\r\nbody\r\n"],
-        stream="transactional",
-        tracking=False,
+        raw=b"Subject: hi\r\n\r\nbody\r\n",
         subject="hi",
     )
+    return Submission(key_id=key.id, message=message)
 
 
 async def _stored(runtime: Runtime) -> int:

@@ -98,7 +98,7 @@ class IdempotentWrite(EnqueueBatcher):
             async with runtime.sessions.begin() as session:
                 session.add(
                     IdempotencyRecord(
-                        account_id=item.account_id,
+                        account_id=item.message.account_id,
                         key=self.key,
                         request_hash=self.digest,
                         status_code=202,
@@ -112,8 +112,8 @@ class IdempotentWrite(EnqueueBatcher):
                     raise result  # rolls back the claim too; the caller stores the refusal
                 await session.execute(
                     update(IdempotencyRecord)
-                    .where(IdempotencyRecord.account_id == item.account_id, IdempotencyRecord.key == self.key)
-                    .values(response=accepted_body(result, list(item.recipients)))
+                    .where(IdempotencyRecord.account_id == item.message.account_id, IdempotencyRecord.key == self.key)
+                    .values(response=accepted_body(result, list(item.message.recipients)))
                 )
         except IntegrityError:
             raise KeyTaken() from None

@@ -43,37 +43,17 @@ GATHER_SECONDS = 0.002
 class Submission:
     """One message that passed the key-and-message policy, waiting to be stored.
 
-    ``bodies`` is one body for all recipients or one per recipient (broadcast unsubscribe
-    links). The key and account checks that need the database run inside the write
-    transaction, so a sandbox cap is exact and a key revoked a moment ago is refused.
+    The key and account checks that need the database run inside the write transaction,
+    so a sandbox cap is exact and a key revoked a moment ago is refused.
     """
 
     key_id: int
-    account_id: int
-    envelope_from: str
-    recipients: Sequence[str]
-    bodies: Sequence[bytes]
-    stream: str
-    tracking: bool
-    subject: str
+    message: queue.Outgoing
     future: asyncio.Future[list[int]] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
-        return sum(len(b) for b in self.bodies)
-
-    def outgoing(self) -> queue.Outgoing:
-        per_recipient = self.bodies if len(self.bodies) > 1 else ()
-        return queue.Outgoing(
-            account_id=self.account_id,
-            envelope_from=self.envelope_from,
-            recipients=self.recipients,
-            raw=self.bodies[0],
-            stream=self.stream,
-            tracking=self.tracking,
-            raw_per_recipient=per_recipient,
-            subject=self.subject,
-        )
+        return sum(len(b) for b in self.message.bodies())
 
 
 class KeyRevoked(Exception):
@@ -100,16 +80,17 @@ def _refusals(connection: Connection, items: Sequence[Submission], now: dt.datet
     sent: dict[int, int] = {}
     out: list[Exception | None] = []
     for item in items:
+        message = item.message
         if item.key_id not in live:
             out.append(KeyRevoked("this API key has been revoked"))
             continue
         sandbox = sandboxes.get(item.key_id)
         if sandbox is not None:
-            if item.account_id not in sent:
-                sent[item.account_id] = int(
+            if message.account_id not in sent:
+                sent[message.account_id] = int(
                     connection.scalar(
                         select(func.count(Message.id)).where(
-                            Message.account_id == item.account_id,
+                            Message.account_id == message.account_id,
                             Message.created_at >= _day_start(now),
                         )
                     )
@@ -119,14 +100,14 @@ def _refusals(connection: Connection, items: Sequence[Submission], now: dt.datet
                 policy.check_sandbox(
                     sandbox=True,
                     daily_cap=sandbox.sandbox_daily_cap,
-                    sent_today=sent[item.account_id],
+                    sent_today=sent[message.account_id],
                     allowlist=list(sandbox.sandbox_allowlist or []),
-                    recipients=item.recipients,
+                    recipients=message.recipients,
                 )
             except policy.PolicyViolation as violation:
                 out.append(violation)
                 continue
-            sent[item.account_id] += len(item.recipients)
+            sent[message.account_id] += len(message.recipients)
         out.append(None)
     return out
 
@@ -138,7 +119,7 @@ def write_rows(connection: Connection, items: Sequence[Submission], now: dt.date
     ``run_sync`` on the async engine (PostgreSQL, and the Idempotency-Key transaction).
     """
     refusals = _refusals(connection, items, now)
-    accepted = [item.outgoing() for item, refusal in zip(items, refusals, strict=True) if refusal is None]
+    accepted = [item.message for item, refusal in zip(items, refusals, strict=True) if refusal is None]
     ids_per_item = iter(queue.write_outgoing(connection, accepted, now) if accepted else [])
     return [refusal if refusal is not None else next(ids_per_item) for refusal in refusals]
 

@@ -11,6 +11,7 @@ the caller answers with a temporary failure so the application retries.
 
 from __future__ import annotations
 
+from mailconsole.delivery import queue
 from mailconsole.domain import policy
 from mailconsole.relay import headers, unsubscribe
 from mailconsole.relay.batcher import EnqueueBatcher, KeyRevoked, Submission, write_now
@@ -55,24 +56,23 @@ async def submit_message(
     block = headers.HeaderBlock.parse(raw)
     decision = decide(key, raw, block)
     cleaned = block.without(policy.ROUTING_HEADERS)
-    bodies: list[bytes]
+    per_recipient: list[bytes] = []
     if decision.stream == policy.Stream.BROADCAST.value and cleaned.first("List-Unsubscribe") is None:
-        bodies = [
+        per_recipient = [
             cleaned.to_bytes(add=unsubscribe.headers_for(runtime, account_id=key.account_id, recipient=rcpt))
             for rcpt in recipients
         ]
-    else:
-        bodies = [cleaned.to_bytes()]
-    item = Submission(
-        key_id=key.id,
+    message = queue.Outgoing(
         account_id=key.account_id,
         envelope_from=mail_from,
         recipients=list(recipients),
-        bodies=bodies,
+        raw=per_recipient[0] if per_recipient else cleaned.to_bytes(),
         stream=decision.stream,
         tracking=decision.tracking,
+        raw_per_recipient=per_recipient,
         subject=(cleaned.first("Subject") or "")[:300],
     )
+    item = Submission(key_id=key.id, message=message)
     if batcher is not None:
         return await batcher.submit(item)
     return await write_now(runtime, item)
