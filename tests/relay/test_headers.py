@@ -25,10 +25,11 @@ def test_routing_headers_are_removed_with_their_continuation_lines_and_body_is_u
 
 
 def test_header_values_are_unfolded_and_case_insensitive() -> None:
-    assert headers.first_header(RAW, "x-mailconsole-stream") == "broadcast"
-    assert headers.first_header(RAW, "X-Mailconsole-Tracking-Enabled") == "true"
-    assert headers.first_header(RAW, "Subject") == "a long subject folded"
-    assert headers.first_header(RAW, "Missing") is None
+    block = headers.HeaderBlock.parse(RAW)
+    assert block.first("x-mailconsole-stream") == "broadcast"
+    assert block.first("X-Mailconsole-Tracking-Enabled") == "true"
+    assert block.first("Subject") == "a long subject folded"
+    assert block.first("Missing") is None
 
 
 def test_added_headers_use_the_message_line_endings() -> None:

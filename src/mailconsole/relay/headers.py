@@ -40,7 +40,7 @@ def _name(field: bytes) -> str:
 
 
 def _value(field: bytes) -> str:
-    """Unfolded and stripped."""
+    """A field's value, unfolded and stripped."""
     return b" ".join(field.split(b":", 1)[1].split()).decode("utf-8", "replace").strip()
 
 
@@ -64,12 +64,8 @@ class HeaderBlock:
             eol=eol,
         )
 
-    def values(self, name: str) -> list[str]:
-        """Every value of header ``name`` (case-insensitive), unfolded and stripped."""
-        wanted = name.lower()
-        return [_value(field) for field_name, field in self.fields if field_name == wanted]
-
     def first(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), unfolded and stripped."""
         wanted = name.lower()
         for field_name, field in self.fields:
             if field_name == wanted:
@@ -87,19 +83,6 @@ class HeaderBlock:
         """The message with ``add`` prepended; every kept byte as received."""
         new = [f"{name}: {value}".encode() + self.eol for name, value in add]
         return b"".join(new) + b"".join(field for _, field in self.fields) + self.separator + self.body
-
-
-def header_values(raw: bytes, name: str) -> list[str]:
-    """Every value of header ``name`` (case-insensitive), unfolded and stripped."""
-    return HeaderBlock.parse(raw).values(name)
-
-
-def first_header(raw: bytes, name: str) -> str | None:
-    return HeaderBlock.parse(raw).first(name)
-
-
-def line_ending(raw: bytes) -> bytes:
-    return HeaderBlock.parse(raw).eol
 
 
 def rewrite(raw: bytes, *, remove: Iterable[str], add: Sequence[tuple[str, str]] = ()) -> bytes:

@@ -148,7 +148,6 @@ async def lookup(runtime: Runtime, plaintext: str) -> tuple[ApiKey, Account] | N
             )
         ).first()
     if row is None:
-        hmac.compare_digest(digest, digest)  # same work on a miss as on a hit
         return None
     key, account = row
     if not hmac.compare_digest(key.key_hash, digest) or key.revoked:
