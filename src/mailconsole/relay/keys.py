@@ -185,10 +185,3 @@ async def revoke_key(runtime: Runtime, key_id: int, *, audit_role: str | None = 
         if audit_role is not None:
             record(session, runtime.clock, audit_role, "api_key.revoke", f"id={key.id} prefix={key.prefix}")
         return KeyInfo.of(key)
-
-
-async def is_revoked(runtime: Runtime, key_id: int) -> bool:
-    """Checked again at submit time so a key revoked mid-session cannot keep sending."""
-    async with runtime.sessions() as session:
-        revoked = (await session.execute(select(ApiKey.revoked).where(ApiKey.id == key_id))).scalar_one_or_none()
-        return revoked is None or bool(revoked)

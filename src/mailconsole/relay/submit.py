@@ -20,9 +20,6 @@ from mailconsole.store.models import ApiKey
 
 __all__ = ["KeyRevoked", "decide", "submit_message"]
 
-REVOKED_TEXT = "this API key has been revoked"
-
-
 def decide(key: ApiKey, raw: bytes, block: headers.HeaderBlock | None = None) -> policy.Decision:
     """The key- and message-only part of the policy (no database), for early refusals."""
     block = block or headers.HeaderBlock.parse(raw)
