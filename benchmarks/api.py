@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mailconsole.api.server import HttpServer
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import default_account_id

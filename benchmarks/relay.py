@@ -101,9 +101,9 @@ async def _run_clients(port: int, cafile: Path, key: str, clients: int, messages
 async def main(clients: int, messages: int, rounds: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from mailconsole.relay.keys import create_key
+    from mailconsole.intake.keys import create_key
+    from mailconsole.intake.tls import generate_self_signed
     from mailconsole.relay.server import RelayServer
-    from mailconsole.relay.tls import generate_self_signed
     from mailconsole.runtime import Runtime
     from mailconsole.settings import Settings
     from mailconsole.store.bootstrap import default_account_id

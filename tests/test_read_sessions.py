@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from mailconsole.contacts import queries
 from mailconsole.contacts.queries import ContactFilter
 from mailconsole.delivery import queue, servers
-from mailconsole.relay import keys
+from mailconsole.intake import keys
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Message

@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mailconsole.api.app import create_app
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Account

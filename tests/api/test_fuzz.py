@@ -25,7 +25,7 @@ from schemathesis.checks import (
 
 from mailconsole.api.openapi import build_document
 from mailconsole.api.server import HttpServer
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import default_account_id

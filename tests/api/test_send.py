@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from mailconsole.domain import policy
-from mailconsole.relay.keys import list_keys, revoke_key
+from mailconsole.intake.keys import list_keys, revoke_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account, IdempotencyRecord, Message, MessageBody
 from tests.api.conftest import Keys

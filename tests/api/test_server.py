@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mailconsole.api.server import HttpServer
-from mailconsole.relay.tls import generate_self_signed
+from mailconsole.intake.tls import generate_self_signed
 from mailconsole.runtime import Runtime
 from tests.api.conftest import Keys
 from tests.api.support import MINIMAL, bearer, message_count

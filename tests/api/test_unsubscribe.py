@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import func, select
 
 from mailconsole.contacts.unsubscribe import unsubscribe
-from mailconsole.relay.unsubscribe import headers_for
+from mailconsole.intake.unsubscribe import headers_for
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Contact, ContactEvent

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
+from mailconsole.intake.tls import generate_self_signed
 from mailconsole.relay.server import RelayServer
 from mailconsole.relay.throttle import AuthThrottle
-from mailconsole.relay.tls import generate_self_signed
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 

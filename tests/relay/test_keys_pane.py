@@ -7,7 +7,7 @@ from sqlalchemy import select
 from mailconsole.console.screens.config_api_keys import ApiKeysPane, parse_create_input
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.domain.roles import Role
-from mailconsole.relay import keys
+from mailconsole.intake import keys
 from mailconsole.store.models import AuditEntry
 from tests.console.conftest import AppFactory, console_settings, make_app  # noqa: F401 (fixtures)
 

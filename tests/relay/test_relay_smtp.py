@@ -12,7 +12,7 @@ import aiosmtplib
 import pytest
 from sqlalchemy import text, update
 
-from mailconsole.relay import keys
+from mailconsole.intake import keys
 from mailconsole.relay import server as server_mod
 from mailconsole.relay.server import RelayServer
 from mailconsole.runtime import Runtime

@@ -28,10 +28,10 @@ from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.importer import import_csv
 from mailconsole.delivery import servers
 from mailconsole.feedback.parse import parse_message
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
+from mailconsole.intake.tls import generate_self_signed
 from mailconsole.relay.server import RelayServer
 from mailconsole.relay.throttle import AuthThrottle
-from mailconsole.relay.tls import generate_self_signed
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import default_account_id

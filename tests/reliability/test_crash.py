@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from mailconsole.relay.keys import create_key
-from mailconsole.relay.tls import SELF_SIGNED_CERT, generate_self_signed
+from mailconsole.intake.keys import create_key
+from mailconsole.intake.tls import SELF_SIGNED_CERT, generate_self_signed
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureHandler, CaptureSink

@@ -26,7 +26,7 @@ from mailconsole.api.openapi import build_document, webhook_operation
 from mailconsole.api.send import send_email
 from mailconsole.api.status import email_status
 from mailconsole.api.unsubscribe import unsubscribe_page, unsubscribe_post
-from mailconsole.relay.batcher import EnqueueBatcher
+from mailconsole.intake.batcher import EnqueueBatcher
 from mailconsole.runtime import Runtime
 
 log = logging.getLogger(__name__)

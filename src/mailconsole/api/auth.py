@@ -15,7 +15,7 @@ import time
 from starlette.requests import Request
 
 from mailconsole.api.errors import ApiError
-from mailconsole.relay.keys import authenticate
+from mailconsole.intake.keys import authenticate
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailconsole.api.errors import ApiError
-from mailconsole.relay.batcher import EnqueueBatcher, Submission, write
+from mailconsole.intake.batcher import EnqueueBatcher, Submission, write
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import IdempotencyRecord
 

@@ -1,6 +1,6 @@
 """``POST /v1/emails``: JSON or raw MIME in, message ids out once they are on disk.
 
-The handler only translates HTTP to the shared intake (``relay.submit.submit_message``) and
+The handler only translates HTTP to the shared intake (``intake.submit.submit_message``) and
 back: the same policy module refuses the same things with the same words as the SMTP relay,
 and a 202 is only sent after the queue transaction has committed.
 """
@@ -22,9 +22,9 @@ from mailconsole.api.errors import ApiError
 from mailconsole.api.mime import build_mime, raw_envelope
 from mailconsole.api.schemas import parse_send_request
 from mailconsole.domain import policy
-from mailconsole.relay import headers
-from mailconsole.relay.batcher import EnqueueBatcher
-from mailconsole.relay.submit import KeyRevoked, decide, submit_message
+from mailconsole.intake import headers
+from mailconsole.intake.batcher import EnqueueBatcher
+from mailconsole.intake.submit import KeyRevoked, decide, submit_message
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 

@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from mailconsole.api.app import create_app
-from mailconsole.relay.tls import server_context
+from mailconsole.intake.tls import server_context
 from mailconsole.runtime import Runtime
 
 STARTUP_TIMEOUT_SECONDS = 10.0

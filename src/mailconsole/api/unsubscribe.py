@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from mailconsole.contacts.unsubscribe import unsubscribe
-from mailconsole.relay.unsubscribe import read_token
+from mailconsole.intake.unsubscribe import read_token
 from mailconsole.runtime import Runtime
 
 _PAGE = """<!doctype html>

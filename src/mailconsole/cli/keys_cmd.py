@@ -9,7 +9,7 @@ import click
 
 from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
 from mailconsole.domain.policy import SCOPES, STREAMS
-from mailconsole.relay import keys as keys_service
+from mailconsole.intake import keys as keys_service
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 

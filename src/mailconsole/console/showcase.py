@@ -19,7 +19,7 @@ from mailconsole.delivery import servers
 from mailconsole.delivery.queue import enqueue
 from mailconsole.feedback.model import FeedbackReport
 from mailconsole.feedback.service import record_report
-from mailconsole.relay.keys import create_key
+from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.senders.domains import add_domain
 from mailconsole.store.bootstrap import default_account_id

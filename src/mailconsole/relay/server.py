@@ -29,12 +29,12 @@ from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from mailconsole import metrics
 from mailconsole.domain import policy
-from mailconsole.relay import keys as keys_mod
-from mailconsole.relay.batcher import EnqueueBatcher
+from mailconsole.intake import keys as keys_mod
+from mailconsole.intake.batcher import EnqueueBatcher
+from mailconsole.intake.submit import KeyRevoked, submit_message
+from mailconsole.intake.tls import server_context
 from mailconsole.relay.data_reader import TooLarge, read_data
-from mailconsole.relay.submit import KeyRevoked, submit_message
 from mailconsole.relay.throttle import AuthThrottle
-from mailconsole.relay.tls import server_context
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 

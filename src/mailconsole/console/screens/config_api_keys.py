@@ -1,6 +1,6 @@
 """Config > API keys: list keys, create one (its secret shown once, here), revoke with confirmation.
 
-Everything goes through ``relay.keys``; creating and revoking need the admin role
+Everything goes through ``intake.keys``; creating and revoking need the admin role
 (``Permission.CONFIG``) and are written to the audit log by the service in the same transaction.
 """
 
@@ -19,7 +19,7 @@ from mailconsole.console.context import authorize, role_of, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.roles import Permission
-from mailconsole.relay import keys as keys_service
+from mailconsole.intake import keys as keys_service
 from mailconsole.store.bootstrap import default_account_id
 
 

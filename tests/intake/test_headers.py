@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailconsole.relay import headers
+from mailconsole.intake import headers
 
 RAW = (
     b"From: a@example.com\r\n"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mailconsole.delivery import queue
-from mailconsole.relay import batcher as batcher_mod
-from mailconsole.relay.batcher import EnqueueBatcher, Submission
-from mailconsole.relay.keys import create_key
+from mailconsole.intake import batcher as batcher_mod
+from mailconsole.intake.batcher import EnqueueBatcher, Submission
+from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Message

@@ -1,4 +1,4 @@
-"""Group commit for the relay: many sessions' messages written in one transaction.
+"""Group commit for the relay and the HTTP API: many sessions' messages written in one transaction.
 
 SQLite serialises writers, and each small transaction pays a lock round-trip and a WAL commit;
 with a dozen SMTP sessions committing one message each they mostly wait on one another.

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from mailconsole.clock import FixedClock
-from mailconsole.relay import keys
+from mailconsole.intake import keys
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 

@@ -3,7 +3,7 @@
 ``submit_message`` applies the per-message policy (``domain.policy``), rewrites the routing
 headers, and returns message ids only once the queue transaction has committed, so whoever
 calls it can acknowledge (SMTP 250, HTTP 202) knowing the mail is on disk. The rows are
-written by ``delivery.queue.write_outgoing`` like every enqueue; ``relay.batcher`` calls it so
+written by ``delivery.queue.write_outgoing`` like every enqueue; ``intake.batcher`` calls it so
 that the relay can group-commit many sessions' messages and check key and sandbox inside that
 transaction. A refusal is a ``PolicyViolation``; any other exception means "not stored" and
 the caller answers with a temporary failure so the application retries.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from mailconsole.delivery import queue
 from mailconsole.domain import policy
-from mailconsole.relay import headers, unsubscribe
-from mailconsole.relay.batcher import EnqueueBatcher, KeyRevoked, Submission, write_now
+from mailconsole.intake import headers, unsubscribe
+from mailconsole.intake.batcher import EnqueueBatcher, KeyRevoked, Submission, write_now
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 

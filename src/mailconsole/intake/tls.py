@@ -1,4 +1,4 @@
-"""TLS for the relay: the operator's certificate, or a self-signed pair made once with a warning.
+"""TLS for the relay and the HTTP API: the operator's certificate, or a self-signed pair made once with a warning.
 
 Implicit TLS only (RFC 8314): the socket is TLS from the first byte, so credentials never
 cross the wire in clear and there is no STARTTLS downgrade to strip.
