@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mailconsole.api.server import HttpServer
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
@@ -124,7 +125,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{data_dir / 'api.db'}")
         async with Runtime.open(settings) as runtime:
-            _, key = await create_key(runtime, account_id=await default_account_id(runtime))
+            _, key = await create_key(runtime, account_id=await default_account_id(runtime), actor=SYSTEM)
             server = HttpServer(runtime, host="127.0.0.1", port=0)
             await server.start()
             try:

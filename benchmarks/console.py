@@ -36,7 +36,7 @@ from textual.widgets import Input
 from mailconsole.clock import FixedClock
 from mailconsole.console.screens.contacts import ContactsPane
 from mailconsole.contacts.importer import import_csv
-from mailconsole.domain.roles import Role
+from mailconsole.domain.roles import SYSTEM, Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 
@@ -168,7 +168,7 @@ async def import_throughput(rows: int) -> float:
             handle.write(f"person{i}@company{i % 500}.example,Person {i},p{i % 3}\n")
     async with Runtime.open(settings_for(work / "import.db"), clock=FixedClock(NOW)) as runtime:
         started = time.perf_counter()
-        report = await import_csv(runtime, csv, account_id=1, actor="bench")
+        report = await import_csv(runtime, csv, account_id=1, actor=SYSTEM)
         elapsed = time.perf_counter() - started
     shutil.rmtree(work, ignore_errors=True)
     assert report.inserted == rows, report.as_json()

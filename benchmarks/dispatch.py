@@ -34,6 +34,7 @@ import aiosmtplib
 from mailconsole.delivery import queue, servers
 from mailconsole.delivery.engine import Engine
 from mailconsole.delivery.events import MessageEvent
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import default_account_id
@@ -126,7 +127,7 @@ async def bench_bare(port: int, m: int, connections: int) -> float:
 async def bench_dispatch(runtime: Runtime, port: int, m: int, connections: int) -> float:
     await servers.add_server(
         runtime, name="bench", type="smtp",
-        fields={"host": "127.0.0.1", "port": str(port), "encryption": "none"}, concurrency=connections,
+        fields={"host": "127.0.0.1", "port": str(port), "encryption": "none"}, concurrency=connections, actor=SYSTEM
     )
     account = await default_account_id(runtime)
     for base in range(0, m, BATCH):

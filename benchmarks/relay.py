@@ -29,6 +29,8 @@ from typing import Any
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, AuthResult
 
+from mailconsole.domain.roles import SYSTEM
+
 MESSAGE = (
     b"From: app@example.com\r\nTo: user@example.net\r\nSubject: benchmark\r\n"
     b"X-Mailconsole-Stream: transactional\r\n\r\n" + b"Hello, this is a benchmark message.\r\n" * 50
@@ -119,7 +121,7 @@ async def main(clients: int, messages: int, rounds: int) -> dict[str, Any]:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(str(cert), str(keyfile))
         async with Runtime.open(Settings(data_dir=d / "data")) as runtime:
-            _, key = await create_key(runtime, account_id=await default_account_id(runtime), name="bench")
+            _, key = await create_key(runtime, account_id=await default_account_id(runtime), name="bench", actor=SYSTEM)
             bare = await _bare_server(ctx)
             bare_port = bare.sockets[0].getsockname()[1]
             relay = RelayServer(runtime, host="127.0.0.1", port=0, ssl_context=ctx, hostname="relay.test")

@@ -19,10 +19,10 @@ from textual.pilot import Pilot
 
 from mailconsole.clock import FixedClock
 from mailconsole.console.app import MailConsoleApp
-from mailconsole.console.showcase import seed_showcase
 from mailconsole.domain.roles import Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
+from mailconsole.showcase import seed_showcase
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 Step = Callable[[Pilot[None], MailConsoleApp], Awaitable[None]]

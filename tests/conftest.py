@@ -15,6 +15,13 @@ from mailconsole.settings import Settings
 from mailconsole.sink import CaptureHandler, CaptureSink
 
 
+@pytest.fixture(autouse=True)
+def _cli_user_is_admin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of the box an OS user with no role-table entry is a viewer; the suite runs the CLI
+    as the admin who installed it. Tests of the role boundary set their own table."""
+    monkeypatch.setenv("MAILCONSOLE_DEFAULT_ROLE", "admin")
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC))

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from mailconsole.contacts import queries
 from mailconsole.contacts.queries import ContactFilter
 from mailconsole.delivery import queue, servers
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake import keys
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
@@ -53,7 +54,7 @@ async def test_console_and_api_reads_answer_while_a_writer_holds_the_lock(runtim
         runtime, account_id=account, envelope_from="a@example.com", recipients=["b@example.net"],
         raw=b"Subject: x\r\n\r\nbody\r\n",
     )
-    _, plaintext = await keys.create_key(runtime, account_id=account)
+    _, plaintext = await keys.create_key(runtime, account_id=account, actor=SYSTEM)
     assert await keys.lookup(runtime, plaintext) is not None  # last use recorded now
     contacts_before = await queries.list_contacts(runtime, account, ContactFilter())
     stats_before = await servers.list_server_stats(runtime)

@@ -19,6 +19,7 @@ from mailconsole.clock import Clock
 from mailconsole.contacts.service import record_delivery_outcome
 from mailconsole.delivery import servers
 from mailconsole.delivery.queue import enqueue
+from mailconsole.domain.roles import Actor, Interface, Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureHandler, CaptureSink
@@ -26,6 +27,8 @@ from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import SendingServer
 
 DEMO_SERVER = "demo-sink"
+# The demo acting on its own behalf while it seeds (audited as "system", not as the person).
+SEEDER = Actor("demo", Role.ADMIN, Interface.SYSTEM)
 SENDER = "news@demo.mailconsole.test"
 
 # (address, what happened to it) -> one contact in each status
@@ -42,7 +45,8 @@ SAMPLE_CONTACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 def demo_settings(settings: Settings) -> Settings:
     """The demo's own data dir and database, next to (never inside) the real one."""
     data_dir = settings.data_dir / "demo"
-    return dataclasses.replace(settings, data_dir=data_dir,
+    # Anyone not in the role table is admin in the demo (it is their own sample database).
+    return dataclasses.replace(settings, data_dir=data_dir, default_role=Role.ADMIN.value,
                                database_url=f"sqlite+aiosqlite:///{data_dir / 'mailconsole-demo.db'}")
 
 
@@ -61,17 +65,17 @@ async def seed_demo(runtime: Runtime, sink_port: int) -> bool:
         existing = (await session.execute(
             select(SendingServer.id).where(SendingServer.name == DEMO_SERVER))).scalar_one_or_none()
     if existing is not None:
-        await servers.edit_server(runtime, existing, fields={"port": str(sink_port)}, actor="demo")
+        await servers.edit_server(runtime, existing, fields={"port": str(sink_port)}, actor=SEEDER)
         return False
     fields = {"host": "127.0.0.1", "port": str(sink_port), "encryption": "none"}
     await servers.add_server(runtime, name=DEMO_SERVER, type="smtp", group="default", fields=fields,
-                             speed_mode="hour", speed_limit=600, concurrency=2, actor="demo")
+                             speed_mode="hour", speed_limit=600, concurrency=2, actor=SEEDER)
     backup = await servers.add_server(
-        runtime, name="backup-relay", type="smtp", group="default", actor="demo",
+        runtime, name="backup-relay", type="smtp", group="default", actor=SEEDER,
         fields={"host": "127.0.0.1", "port": "1", "encryption": "none"})
-    await servers.pause_server(runtime, backup.id, "demo")
+    await servers.pause_server(runtime, backup.id, actor=SEEDER)
     await servers.add_server(runtime, name="bulk-sendmail", type="sendmail", group="bulk",
-                             fields={}, speed_mode="day", speed_limit=5000, actor="demo")
+                             fields={}, speed_mode="day", speed_limit=5000, actor=SEEDER)
     account = await default_account_id(runtime)
     await _import_sample_contacts(runtime, account)
     for address, outcomes in SAMPLE_CONTACTS:
@@ -103,7 +107,7 @@ async def _import_sample_contacts(runtime: Runtime, account_id: int) -> None:
     path = runtime.settings.data_dir / "sample-contacts.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
-    await import_csv(runtime, path, account_id=account_id, actor="demo")
+    await import_csv(runtime, path, account_id=account_id, actor=SEEDER)
 
 
 async def trickle(runtime: Runtime, every: float = 3.0, limit: int = 2000) -> None:
@@ -139,10 +143,16 @@ async def message_count(runtime: Runtime) -> int:
         return int((await session.execute(select(func.count()).select_from(Message))).scalar_one())
 
 
-async def run_demo(settings: Settings, role: str = "admin", *, console: bool = True) -> str:
-    """Seed (and, with ``console``, open the console with the engine and a trickle)."""
+async def run_demo(settings: Settings, role: str | None = None, *, console: bool = True) -> str:
+    """Seed (and, with ``console``, open the console with the engine and a trickle).
+
+    The console runs as the OS user with the demo's role (``demo_settings``), lowered to
+    ``role`` if given; asking for more than that is refused before anything is opened.
+    """
+    from mailconsole.access import local_actor
     from mailconsole.console.app import run_console_async
-    from mailconsole.domain.roles import Role
+
+    who = local_actor(demo_settings(settings), Interface.CONSOLE, role)
 
     async with demo_runtime(settings) as (runtime, sink):
         if not console:
@@ -150,7 +160,7 @@ async def run_demo(settings: Settings, role: str = "admin", *, console: bool = T
                    f"({await message_count(runtime)} messages; sink was on port {sink.port})"
         feeder = asyncio.create_task(trickle(runtime))
         try:
-            await run_console_async(runtime.settings, Role(role), runtime=runtime)
+            await run_console_async(runtime.settings, who, runtime=runtime)
         finally:
             feeder.cancel()
             with suppress(asyncio.CancelledError):

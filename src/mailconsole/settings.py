@@ -82,6 +82,10 @@ class Settings:
     postmark_webhook_user: str = ""
     postmark_webhook_password: str = field(default="", repr=False)
     webhook_max_age_seconds: int = 900
+    # Roles: OS user (or ``key:<prefix>`` for an API key) -> viewer | support | admin. Anyone
+    # without an entry gets ``default_role``; ``--role`` may only lower what this grants.
+    roles: dict[str, str] = field(default_factory=dict)
+    default_role: str = "viewer"
 
     @property
     def effective_database_url(self) -> str:
@@ -107,6 +111,13 @@ def _coerce(name: str, raw: Any, target: Any) -> Any:
             return int(raw)
         if target is float or target == "float":
             return float(raw)
+        if target in ("dict[str, str]",) or target == dict[str, str]:
+            if isinstance(raw, dict):
+                return {str(k): str(v) for k, v in raw.items()}
+            pairs = [part.strip() for part in str(raw).replace(";", ",").split(",") if part.strip()]
+            if any("=" not in pair for pair in pairs):
+                raise ValueError("expected name=value pairs separated by commas")
+            return {k.strip(): v.strip() for k, _, v in (pair.partition("=") for pair in pairs)}
         if target in ("list[str]",) or target == list[str]:
             if isinstance(raw, list):
                 return [str(x) for x in raw]

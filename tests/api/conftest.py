@@ -10,6 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mailconsole.api.app import create_app
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
@@ -46,10 +47,10 @@ async def keys(runtime: Runtime) -> Keys:
         session.add(other)
         await session.flush()
         other_id = other.id
-    _, send = await create_key(runtime, account_id=account_id, name="app")
+    _, send = await create_key(runtime, account_id=account_id, name="app", actor=SYSTEM)
     _, trans = await create_key(
-        runtime, account_id=account_id, name="trans", allowed_streams=["transactional"]
+        runtime, account_id=account_id, name="trans", allowed_streams=["transactional"], actor=SYSTEM
     )
-    _, no_scope = await create_key(runtime, account_id=account_id, name="none", scopes=[])
-    _, other_key = await create_key(runtime, account_id=other_id, name="other")
+    _, no_scope = await create_key(runtime, account_id=account_id, name="none", scopes=[], actor=SYSTEM)
+    _, other_key = await create_key(runtime, account_id=other_id, name="other", actor=SYSTEM)
     return Keys(account_id, send, trans, no_scope, other_key, other_id)

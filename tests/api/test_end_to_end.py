@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mailconsole.api.app import create_app
 from mailconsole.delivery import servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureSink
 from tests.api.conftest import Keys
@@ -29,7 +30,7 @@ async def test_mail_sent_through_the_api_is_delivered_and_moves_status_and_metri
 ) -> None:
     await servers.add_server(
         runtime, name="sink", type="smtp",
-        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"},
+        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"}, actor=SYSTEM
     )
     engine = Engine(runtime, poll_interval=0.05)
     app = create_app(runtime, engine)

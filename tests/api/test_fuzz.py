@@ -25,6 +25,7 @@ from schemathesis.checks import (
 
 from mailconsole.api.openapi import build_document
 from mailconsole.api.server import HttpServer
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import create_key
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
@@ -62,7 +63,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     async def main() -> None:
         settings_ = Settings(data_dir=data_dir, database_url=f"sqlite+aiosqlite:///{data_dir / 'f.db'}")
         async with Runtime.open(settings_) as runtime:
-            _, key = await create_key(runtime, account_id=await default_account_id(runtime))
+            _, key = await create_key(runtime, account_id=await default_account_id(runtime), actor=SYSTEM)
             server = HttpServer(runtime, _RunningEngine(), host="127.0.0.1", port=0)
             await server.start()
             stop = asyncio.Event()

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from mailconsole.domain import policy
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import list_keys, revoke_key
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account, IdempotencyRecord, Message, MessageBody
@@ -477,7 +478,7 @@ async def test_a_key_revoked_after_use_cannot_send_again(
 ) -> None:
     assert (await client.post("/v1/emails", json=MINIMAL, headers=bearer(keys.send))).status_code == 202
     [info] = [k for k in await list_keys(runtime) if k.name == "app"]
-    await revoke_key(runtime, info.id)
+    await revoke_key(runtime, info.id, actor=SYSTEM)
     resp = await client.post("/v1/emails", json=MINIMAL, headers=bearer(keys.send))
     assert resp.status_code == 401
     assert resp.json()["error"] == {"code": "invalid_api_key", "message": "this API key has been revoked"}

@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from mailconsole.delivery import servers
 from mailconsole.delivery.queue import enqueue
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import DeliveryAttempt, Message
@@ -19,9 +20,9 @@ async def seed_console(runtime: Runtime, *, messages: int = 24) -> None:
     account = await default_account_id(runtime)
     relay = await servers.add_server(runtime, name="relay-1", type="smtp", group="default",
                                      fields={"host": "127.0.0.1", "port": "2525", "encryption": "none"},
-                                     speed_mode="hour", speed_limit=500, concurrency=2)
+                                     speed_mode="hour", speed_limit=500, concurrency=2, actor=SYSTEM)
     backup = await servers.add_server(runtime, name="backup", type="smtp", group="default",
-                                      fields={"host": "127.0.0.1", "port": "2526", "encryption": "none"})
+                                      fields={"host": "127.0.0.1", "port": "2526", "encryption": "none"}, actor=SYSTEM)
     now = runtime.clock.now()
     raw = b"From: news@example.com\r\nTo: x@example.org\r\nSubject: Hello\r\n\r\nhi\r\n"
     ids: list[int] = []

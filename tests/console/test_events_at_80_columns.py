@@ -10,10 +10,10 @@ from tests.console.conftest import AppFactory
 from textual.widgets import DataTable, Static
 
 from mailconsole.console.screens.events import EVENT_COLUMNS
-from mailconsole.console.showcase import seed_showcase
 from mailconsole.console.widgets.fit_columns import fit_widths
 from mailconsole.feedback import service
 from mailconsole.runtime import Runtime
+from mailconsole.showcase import seed_showcase
 
 LONG_REASON = "no DSN, no ARF and no provider notification found in this message at all"
 

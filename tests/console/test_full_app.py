@@ -10,8 +10,8 @@ from tests.console.conftest import AppFactory
 from textual.widgets import Footer
 
 from mailconsole.console.screens import PANES
-from mailconsole.console.showcase import seed_showcase
 from mailconsole.domain.roles import Role
+from mailconsole.showcase import seed_showcase
 
 
 def test_events_pane_in_the_full_app_at_80x24(make_app: AppFactory, snap_compare: Any) -> None:

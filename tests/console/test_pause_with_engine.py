@@ -9,7 +9,7 @@ from mailconsole.console.app import MailConsoleApp
 from mailconsole.delivery import servers
 from mailconsole.delivery.engine import Engine
 from mailconsole.delivery.queue import counts_by_state, enqueue
-from mailconsole.domain.roles import Role
+from mailconsole.domain.roles import SYSTEM, Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureSink
@@ -30,7 +30,8 @@ async def _wait_sent(runtime: Runtime, n: int) -> int:
 async def test_pausing_a_server_in_the_console_stops_dispatch(settings: Settings, sink: CaptureSink) -> None:
     async with Runtime.open(settings, clock=SystemClock()) as runtime:
         await servers.add_server(runtime, name="only", type="smtp",
-                                 fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none"})
+                                 fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none"},
+                                                                          actor=SYSTEM)
         account = await default_account_id(runtime)
         engine = Engine(runtime, poll_interval=0.1)
         await engine.start()

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from tests.console.conftest import AppFactory
 
-from mailconsole.console.showcase import seed_showcase
 from mailconsole.domain.roles import Role
+from mailconsole.showcase import seed_showcase
 from mailconsole.store.models import Base
 
 

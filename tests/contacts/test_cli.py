@@ -57,7 +57,7 @@ async def test_safelist_request_then_admin_approves_with_a_note(
     assert shown["log"][0]["detail"].endswith("with note: confirmed by phone")
     preview = await invoke(settings, "safelist", "summary", "--date", dt.datetime.now(dt.UTC).date().isoformat(),
                            "--preview")
-    assert "cy@example.com: approved by cli:" in preview.output
+    assert "cy@example.com: approved by admin:" in preview.output
 
 
 async def test_unknown_contact_and_taken_address_are_clear_errors(runtime: Runtime, settings: Settings) -> None:

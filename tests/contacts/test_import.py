@@ -12,6 +12,7 @@ from mailconsole.contacts.importer import import_csv
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.models import Contact
+from tests.support.actors import SYSTEM
 
 CSV = """email,name,plan
 ann@example.com,Ann,gold
@@ -33,7 +34,7 @@ async def test_import_reports_each_rejected_line_and_reimport_is_idempotent(runt
     path = tmp_path / "contacts.csv"
     path.write_text(CSV)
     seen: list[tuple[int, int]] = []
-    report = await import_csv(runtime, path, account_id=1, actor="t", progress=lambda d, t: seen.append((d, t)))
+    report = await import_csv(runtime, path, account_id=1, actor=SYSTEM, progress=lambda d, t: seen.append((d, t)))
     assert (report.rows, report.inserted, report.already_present) == (6, 2, 0)
     assert [(r.line, r.reason) for r in report.rejected] == [
         (3, "'not-an-address' is not a valid email address: An email address must have an @-sign."),
@@ -49,7 +50,7 @@ async def test_import_reports_each_rejected_line_and_reimport_is_idempotent(runt
             ("Cy@example.org", "example.org", "Cy", {}, "active"),
             ("ann@example.com", "example.com", "Ann", {"plan": "gold"}, "active"),
         ]
-    again = await import_csv(runtime, path, account_id=1, actor="t")
+    again = await import_csv(runtime, path, account_id=1, actor=SYSTEM)
     assert (again.inserted, again.already_present, len(again.rejected)) == (0, 2, 4)
     assert await count(runtime) == 2
 
@@ -57,7 +58,7 @@ async def test_import_reports_each_rejected_line_and_reimport_is_idempotent(runt
 async def test_import_without_header_reads_address_then_name(runtime: Runtime, tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("ann@example.com,Ann,London\nbob@example.com\n")
-    report = await import_csv(runtime, path, account_id=1, actor="t")
+    report = await import_csv(runtime, path, account_id=1, actor=SYSTEM)
     assert (report.inserted, report.rejected) == (2, [])
     async with runtime.sessions() as session:
         ann = (await session.execute(select(Contact).where(Contact.address == "ann@example.com"))).scalar_one()

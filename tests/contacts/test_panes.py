@@ -12,6 +12,7 @@ from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from tests.contacts.conftest import complain, hard_bounce
 from tests.contacts.paneapp import PaneApp
+from tests.support.actors import SYSTEM
 
 
 async def wait_for(predicate: Any, pilot: Any, *, limit: float = 5.0) -> None:
@@ -103,7 +104,7 @@ async def test_filter_and_keyset_paging_show_the_right_window(
     path.write_text("".join(f"user{i:03d}@example.com\n" for i in range(40)) + "zed@other.org\n")
     from mailconsole.contacts.importer import import_csv
 
-    await import_csv(runtime, path, account_id=1, actor="t")
+    await import_csv(runtime, path, account_id=1, actor=SYSTEM)
     app = PaneApp(settings, clock, runtime=runtime)
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(ContactsPane)

@@ -18,15 +18,17 @@ from mailconsole.contacts.safelist import request_safelist
 from mailconsole.contacts.service import record_delivery_outcome
 from mailconsole.contacts.summary import send_summary
 from mailconsole.domain.contact_status import is_mailable
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Message, MessageBody, SafelistSummary
 from tests.contacts.conftest import complain
+from tests.support.actors import ADA, SAM
 
 
 async def test_request_is_auto_approved_when_the_account_is_91_days_old(runtime: Runtime, clock: FixedClock) -> None:
     await complain(runtime, "ann@example.com")
     clock.advance(days=91)
-    outcome = await request_safelist(runtime, account_id=1, address="ann@example.com", actor="support:sam")
+    outcome = await request_safelist(runtime, account_id=1, address="ann@example.com", actor=SAM)
     assert (outcome.state, outcome.auto) == ("approved", True)
     assert outcome.message == "approved automatically: the account is older than 90 days"
     detail = await contact_detail(runtime, 1, "ann@example.com")
@@ -38,15 +40,15 @@ async def test_request_is_auto_approved_when_the_account_is_91_days_old(runtime:
 async def test_request_waits_for_manual_review_at_89_days_then_approve(runtime: Runtime, clock: FixedClock) -> None:
     await complain(runtime, "bob@example.com")
     clock.advance(days=89)
-    outcome = await request_safelist(runtime, account_id=1, address="bob@example.com", actor="support:sam")
+    outcome = await request_safelist(runtime, account_id=1, address="bob@example.com", actor=SAM)
     assert (outcome.state, outcome.auto) == ("pending", False)
     assert outcome.message == "waiting for review: the account is 89 days old (auto-approval after 90)"
     assert not (await contact_detail(runtime, 1, "bob@example.com")).row.safelisted
     [pending] = await list_requests(runtime)
     assert (pending.address, pending.state) == ("bob@example.com", "pending")
     with pytest.raises(ContactError, match="already waiting for review"):
-        await request_safelist(runtime, account_id=1, address="bob@example.com", actor="support:sam")
-    await decide(runtime, request_id=pending.id, approve=True, actor="admin:ada", note="customer confirmed")
+        await request_safelist(runtime, account_id=1, address="bob@example.com", actor=SAM)
+    await decide(runtime, request_id=pending.id, approve=True, actor=ADA, note="customer confirmed")
     detail = await contact_detail(runtime, 1, "bob@example.com")
     assert detail.row.safelisted
     assert detail.log[0].detail == f"safelist request #{pending.id} approved by admin:ada with note: customer confirmed"
@@ -55,21 +57,21 @@ async def test_request_waits_for_manual_review_at_89_days_then_approve(runtime: 
 
 async def test_rejection_is_logged_and_keeps_the_contact_blocked(runtime: Runtime) -> None:
     await complain(runtime, "cy@example.com")
-    outcome = await request_safelist(runtime, account_id=1, address="cy@example.com", actor="s")
-    await decide(runtime, request_id=outcome.request_id, approve=False, actor="admin:ada", note="complained twice")
+    outcome = await request_safelist(runtime, account_id=1, address="cy@example.com", actor=SYSTEM)
+    await decide(runtime, request_id=outcome.request_id, approve=False, actor=ADA, note="complained twice")
     detail = await contact_detail(runtime, 1, "cy@example.com")
     assert not detail.row.safelisted and detail.row.status == "spam_complaint"
     expected = f"safelist request #{outcome.request_id} rejected by admin:ada with note: complained twice"
     assert (detail.log[0].kind, detail.log[0].detail) == ("safelist_rejected", expected)
     with pytest.raises(ContactError, match="already rejected"):
-        await decide(runtime, request_id=outcome.request_id, approve=True, actor="admin:ada")
+        await decide(runtime, request_id=outcome.request_id, approve=True, actor=ADA)
 
 
 async def test_blocklisted_contact_needs_a_failed_check_before_a_safelist(runtime: Runtime) -> None:
     await record_delivery_outcome(runtime, account_id=1, recipient="dee@example.com", effect="hard_bounce",
                                   reply_text="550 5.1.1 unknown", message_id=None)
     with pytest.raises(ContactError) as info:
-        await request_safelist(runtime, account_id=1, address="dee@example.com", actor="s")
+        await request_safelist(runtime, account_id=1, address="dee@example.com", actor=SYSTEM)
     assert str(info.value) == ("cannot request a safelist for dee@example.com: "
                                "run Check again first: a safelist is offered when the check fails")
 
@@ -79,7 +81,7 @@ async def test_safelisted_contact_is_blocklisted_again_after_a_permanent_failure
 ) -> None:
     await complain(runtime, "eve@example.com")
     clock.advance(days=91)
-    await request_safelist(runtime, account_id=1, address="eve@example.com", actor="s")
+    await request_safelist(runtime, account_id=1, address="eve@example.com", actor=SYSTEM)
     clock.advance(hours=1)
     await record_delivery_outcome(runtime, account_id=1, recipient="eve@example.com", effect="hard_bounce",
                                   reply_text="550 5.1.1 mailbox gone", message_id=42)
@@ -96,7 +98,7 @@ async def test_three_requests_in_a_day_queue_one_summary_once(runtime: Runtime, 
         await complain(runtime, f"{name}@example.com")
     clock.advance(days=95)
     for name in ("a", "b", "c"):
-        await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor="s")
+        await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor=SYSTEM)
     day = clock.now().date()
     first = await send_summary(runtime, account_id=1, day=day)
     again = await send_summary(runtime, account_id=1, day=day)  # e.g. after a restart
@@ -119,7 +121,7 @@ async def test_three_requests_in_a_day_queue_one_summary_once(runtime: Runtime, 
 
 async def test_summary_preview_sends_nothing(runtime: Runtime, clock: FixedClock) -> None:
     await complain(runtime, "f@example.com")
-    await request_safelist(runtime, account_id=1, address="f@example.com", actor="s")
+    await request_safelist(runtime, account_id=1, address="f@example.com", actor=SYSTEM)
     result = await send_summary(runtime, account_id=1, day=clock.now().date(), preview=True)
     assert result.items == 1 and "f@example.com: waiting for review" in result.text
     other_day = await send_summary(runtime, account_id=1, day=clock.now().date() - dt.timedelta(days=1))
@@ -136,12 +138,12 @@ async def test_three_requests_produce_one_summary_email_received_by_a_real_sink_
 
     runtime.settings.notification_to = "ops@example.net"
     await servers.add_server(runtime, name="sink", type="smtp", fields={
-        "host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"})
+        "host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"}, actor=SYSTEM)
     for name in ("a", "b", "c"):
         await complain(runtime, f"{name}@example.com")
     clock.advance(days=95)
     for name in ("a", "b", "c"):
-        await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor="s")
+        await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor=SYSTEM)
     engine = Engine(runtime)
     try:
         for _ in range(2):  # a second run (e.g. after a restart) must not send it again

@@ -14,6 +14,7 @@ from mailconsole.contacts.service import record_delivery_outcome
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from tests.contacts.paneapp import PaneApp
+from tests.support.actors import SAM, SYSTEM
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
@@ -25,7 +26,7 @@ def seeded_app(settings: Settings) -> PaneApp:
 
     async def seed() -> None:
         async with Runtime.open(settings, clock=clock) as rt:
-            await import_csv(rt, csv, account_id=1, actor="t")
+            await import_csv(rt, csv, account_id=1, actor=SYSTEM)
             async def outcome(addr: str, effect: str, text: str, mid: int) -> None:
                 await record_delivery_outcome(rt, account_id=1, recipient=addr, effect=effect,
                                               reply_text=text, message_id=mid)
@@ -37,7 +38,7 @@ def seeded_app(settings: Settings) -> PaneApp:
                 await outcome("dan@example.org", "soft_bounce", "452 4.2.2 mailbox full", 4 + i)
             await outcome("eve@example.com", "complaint", "abuse report", 8)
             clock.advance(days=95)
-            await request_safelist(rt, account_id=1, address="eve@example.com", actor="support:sam")
+            await request_safelist(rt, account_id=1, address="eve@example.com", actor=SAM)
             await outcome("amy@example.com", "delivered", "250 2.0.0 ok", 1)
 
     asyncio.run(seed())

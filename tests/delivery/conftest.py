@@ -10,6 +10,7 @@ import pytest
 
 from mailconsole.clock import FixedClock
 from mailconsole.delivery import queue, servers
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureSink
@@ -38,7 +39,7 @@ async def add_sink_server(
     return await servers.add_server(
         runtime, name=name, type="smtp", group=group,
         fields={"host": "127.0.0.1", "port": str(port), "encryption": "none", "timeout": "5"},
-        speed_mode=speed, speed_limit=limit, concurrency=concurrency,
+        speed_mode=speed, speed_limit=limit, concurrency=concurrency, actor=SYSTEM
     )
 
 

@@ -16,6 +16,7 @@ from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureHandler, CaptureSink
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Contact, DeliveryAttempt, SendingServer
+from tests.support.actors import ADA
 
 from .conftest import add_sink_server, closed_port, received_to, send
 
@@ -166,12 +167,12 @@ async def test_blocklisted_contact_is_suppressed_at_claim(
 
 async def test_paused_server_sends_nothing_until_resumed(runtime: Runtime, sink: CaptureSink) -> None:
     server = await add_sink_server(runtime, sink.port)
-    await servers.pause_server(runtime, server.id, "admin")
+    await servers.pause_server(runtime, server.id, actor=ADA)
     (mid,) = await send(runtime, "erin@example.test")
     engine = Engine(runtime)
     await engine.run_until_idle()
     assert await _state(runtime, mid) == "queued" and sink.handler.messages == []
-    await servers.resume_server(runtime, server.id, "admin")
+    await servers.resume_server(runtime, server.id, actor=ADA)
     await engine.run_until_idle()
     assert await _state(runtime, mid) == "sent"
 

@@ -15,6 +15,7 @@ from mailconsole.delivery.housekeeping import Housekeeping
 from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureSink
 from mailconsole.store.models import Message, SafelistSummary
+from tests.support.actors import SAM
 
 from .conftest import add_sink_server
 
@@ -32,7 +33,7 @@ async def test_next_day_housekeeping_sends_the_summary_once_and_stops_promptly(
     await record_delivery_outcome(runtime, account_id=1, recipient="ann@example.com", effect="complaint",
                                   reply_text="ARF abuse report", message_id=None)
     clock.advance(days=95)
-    await request_safelist(runtime, account_id=1, address="ann@example.com", actor="support:sam")
+    await request_safelist(runtime, account_id=1, address="ann@example.com", actor=SAM)
     clock.advance(days=1)  # the summary is for "yesterday"
 
     # A bounce interval of an hour: stop() must not wait for it.

@@ -12,6 +12,7 @@ from mailconsole.clock import FixedClock
 from mailconsole.delivery import engine as engine_module
 from mailconsole.delivery import queue, servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import SendingServer
 from mailconsole.transports.base import Transport
@@ -60,7 +61,7 @@ async def _next_attempt(runtime: Runtime, mid: int) -> tuple[str, dt.datetime | 
 async def test_429_retry_after_longer_than_backoff_holds_the_message_until_then(
     runtime: Runtime, clock: FixedClock, esp: PacedEsp
 ) -> None:
-    await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": API_KEY})
+    await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": API_KEY}, actor=SYSTEM)
     (mid,) = await send(runtime, "bob@example.test")
     engine = Engine(runtime)
     start = clock.now()
@@ -81,7 +82,7 @@ async def test_429_retry_after_longer_than_backoff_holds_the_message_until_then(
 async def test_429_retry_after_shorter_than_backoff_keeps_the_backoff(
     runtime: Runtime, clock: FixedClock, esp: PacedEsp
 ) -> None:
-    await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": API_KEY})
+    await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": API_KEY}, actor=SYSTEM)
     (mid,) = await send(runtime, "bob@example.test")
     engine = Engine(runtime)
     start = clock.now()

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from mailconsole.delivery import queue, servers
 from mailconsole.delivery.servers import ServerConfigError
+from mailconsole.domain.roles import SYSTEM, PermissionDenied
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import AuditEntry, Message, SendingServer
+from tests.support.actors import ADA, SAM
 
 RAW = b"From: a@example.test\r\nTo: b@example.test\r\nSubject: hello\r\n\r\nbody\r\n"
 
@@ -35,7 +37,7 @@ async def test_list_messages_pages_by_id_newest_first(runtime: Runtime) -> None:
 
 async def test_list_messages_filters_by_state_and_search(runtime: Runtime) -> None:
     ids = await _enqueue(runtime, 3)
-    await queue.hold(runtime, [ids[0]], "admin")
+    await queue.hold(runtime, [ids[0]], ADA)
     held = await queue.list_messages(runtime, state="held")
     assert [r.id for r in held] == [ids[0]]
     assert [r.recipient for r in await queue.list_messages(runtime, search="R2@")] == ["r2@example.test"]
@@ -43,11 +45,13 @@ async def test_list_messages_filters_by_state_and_search(runtime: Runtime) -> No
 
 async def test_operator_actions_move_only_allowed_states_and_are_audited(runtime: Runtime) -> None:
     ids = await _enqueue(runtime, 3)
-    assert await queue.hold(runtime, ids[:2], "admin") == 2
-    assert await queue.hold(runtime, ids[:2], "admin") == 0  # already held
-    assert await queue.release(runtime, [ids[0]], "admin") == 1
-    assert await queue.cancel(runtime, ids, "support") == 3
-    assert await queue.retry_now(runtime, ids, "admin") == 0  # cancelled stays cancelled
+    assert await queue.hold(runtime, ids[:2], ADA) == 2
+    assert await queue.hold(runtime, ids[:2], ADA) == 0  # already held
+    assert await queue.release(runtime, [ids[0]], ADA) == 1
+    with pytest.raises(PermissionDenied, match="the support role may not do this"):
+        await queue.cancel(runtime, ids, SAM)  # refused by the service itself, nothing audited
+    assert await queue.cancel(runtime, ids, ADA) == 3
+    assert await queue.retry_now(runtime, ids, ADA) == 0  # cancelled stays cancelled
     counts = await queue.counts_by_state(runtime)
     assert counts["cancelled"] == 3 and counts["queued"] == 0 and set(counts) >= set(queue.MESSAGE_STATES)
     async with runtime.sessions() as session:
@@ -66,7 +70,7 @@ async def test_add_server_encrypts_secrets_and_validates_from_the_field_declarat
     server = await servers.add_server(
         runtime, name="relay1", type="smtp",
         fields={"host": "127.0.0.1", "port": "2525", "username": "u", "password": "s3cret", "encryption": "none"},
-        speed_mode="hour", speed_limit=10,
+        speed_mode="hour", speed_limit=10, actor=SYSTEM
     )
     async with runtime.sessions() as session:
         row = await session.get(SendingServer, server.id)
@@ -80,7 +84,7 @@ async def test_add_server_reports_every_bad_field_and_stores_nothing(runtime: Ru
     with pytest.raises(ServerConfigError) as info:
         await servers.add_server(
             runtime, name="relay1", type="smtp", fields={"port": "99999", "pasword": "x"},
-            speed_mode="hour", speed_limit=0,
+            speed_mode="hour", speed_limit=0, actor=SYSTEM
         )
     errors = info.value.errors
     assert errors["host"] == "Host is required"
@@ -94,15 +98,15 @@ async def test_add_server_reports_every_bad_field_and_stores_nothing(runtime: Ru
 
 async def test_edit_server_keeps_a_blank_secret_and_pause_resume(runtime: Runtime) -> None:
     server = await servers.add_server(
-        runtime, name="relay1", type="smtp", fields={"host": "h", "username": "u", "password": "pw"},
+        runtime, name="relay1", type="smtp", fields={"host": "h", "username": "u", "password": "pw"}, actor=SYSTEM
     )
-    await servers.edit_server(runtime, server.id, fields={"port": "465", "password": ""}, concurrency=8)
+    await servers.edit_server(runtime, server.id, fields={"port": "465", "password": ""}, concurrency=8, actor=SYSTEM)
     row = await servers.get_server(runtime, server.id)
     assert row.settings["port"] == 465 and row.concurrency == 8
     assert runtime.secrets.decrypt_json(row.secrets) == {"password": "pw"}
-    await servers.pause_server(runtime, server.id, "admin")
+    await servers.pause_server(runtime, server.id, actor=ADA)
     assert (await servers.get_server(runtime, server.id)).state == "paused"
-    await servers.resume_server(runtime, server.id, "admin")
+    await servers.resume_server(runtime, server.id, actor=ADA)
     stats = await servers.list_server_stats(runtime)
     assert [(s.name, s.state, s.cap_label, len(s.rate_per_minute)) for s in stats] == [
         ("relay1", "healthy", "unlimited", 60)
@@ -110,7 +114,7 @@ async def test_edit_server_keeps_a_blank_secret_and_pause_resume(runtime: Runtim
 
 
 async def test_queue_rows_show_the_server_name(runtime: Runtime) -> None:
-    server = await servers.add_server(runtime, name="relay1", type="smtp", fields={"host": "h"})
+    server = await servers.add_server(runtime, name="relay1", type="smtp", fields={"host": "h"}, actor=SYSTEM)
     (mid,) = await _enqueue(runtime, 1)
     async with runtime.sessions.begin() as session:
         msg = await session.get(Message, mid)

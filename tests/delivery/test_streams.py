@@ -11,6 +11,7 @@ import pytest
 from mailconsole.delivery import queue, servers
 from mailconsole.delivery.engine import Engine
 from mailconsole.delivery.servers import ServerConfigError
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureHandler, CaptureSink
 from mailconsole.store.bootstrap import default_account_id
@@ -34,8 +35,8 @@ async def test_broadcast_only_and_transactional_only_servers_in_one_group_each_g
     with CaptureSink(CaptureHandler()) as bulk_sink:
         bulk = await add_sink_server(runtime, bulk_sink.port, name="bulk")
         tx = await add_sink_server(runtime, sink.port, name="tx")
-        await servers.edit_server(runtime, bulk.id, streams=["broadcast"])
-        await servers.edit_server(runtime, tx.id, streams=["transactional"])
+        await servers.edit_server(runtime, bulk.id, streams=["broadcast"], actor=SYSTEM)
+        await servers.edit_server(runtime, tx.id, streams=["transactional"], actor=SYSTEM)
         await _enqueue(runtime, "broadcast", "b1@example.test", "b2@example.test", "b3@example.test")
         await _enqueue(runtime, "transactional", "t1@example.test", "t2@example.test")
         engine = Engine(runtime)
@@ -48,7 +49,7 @@ async def test_broadcast_only_and_transactional_only_servers_in_one_group_each_g
 async def test_message_of_a_stream_no_server_carries_waits_in_the_queue(runtime: Runtime, sink: CaptureSink) -> None:
     await servers.add_server(
         runtime, name="tx", type="smtp", streams=["transactional"],
-        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none"},
+        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none"}, actor=SYSTEM
     )
     await _enqueue(runtime, "broadcast", "b1@example.test")
     await Engine(runtime).run_until_idle()
@@ -59,7 +60,8 @@ async def test_message_of_a_stream_no_server_carries_waits_in_the_queue(runtime:
 
 async def test_unknown_stream_is_refused_with_the_field_named(runtime: Runtime) -> None:
     with pytest.raises(ServerConfigError) as info:
-        await servers.add_server(runtime, name="x", type="smtp", fields={"host": "127.0.0.1"}, streams=["bulk"])
+        await servers.add_server(runtime, name="x", type="smtp", fields={"host": "127.0.0.1"}, streams=["bulk"],
+                                 actor=SYSTEM)
     assert info.value.errors == {"streams": "stream must be one of transactional, broadcast, got 'bulk'"}
     assert await servers.list_server_stats(runtime) == []
 

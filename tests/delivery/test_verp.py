@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from mailconsole.clock import FixedClock
 from mailconsole.delivery import servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.feedback import metrics, verp
 from mailconsole.feedback.poller import poll_once
 from mailconsole.runtime import Runtime
@@ -57,7 +58,7 @@ async def test_mail_from_is_verp_and_the_returned_dsn_maps_to_its_message(
 ) -> None:
     server = await add_sink_server(runtime, sink.port)
     path = tmp_path / "bounces"
-    await servers.edit_server(runtime, server.id, bounce_handler={"type": "maildir", "path": str(path)})
+    await servers.edit_server(runtime, server.id, bounce_handler={"type": "maildir", "path": str(path)}, actor=SYSTEM)
     first, second = await send(runtime, "bob@example.test", "bob@example.test")
     await Engine(runtime).run_until_idle()
 
@@ -106,7 +107,7 @@ async def test_dsn_to_an_address_with_a_wrong_or_no_tag_changes_nothing_and_is_c
 ) -> None:
     server = await add_sink_server(runtime, sink.port)
     path = tmp_path / "bounces"
-    await servers.edit_server(runtime, server.id, bounce_handler={"type": "maildir", "path": str(path)})
+    await servers.edit_server(runtime, server.id, bounce_handler={"type": "maildir", "path": str(path)}, actor=SYSTEM)
     (message_id,) = await send(runtime, "bob@example.test")
     await Engine(runtime).run_until_idle()
     (sent_from,) = [m.mail_from for m in sink.handler.messages]

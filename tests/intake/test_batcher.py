@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mailconsole.delivery import queue
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake import batcher as batcher_mod
 from mailconsole.intake.batcher import EnqueueBatcher, Submission
 from mailconsole.intake.keys import create_key
@@ -18,7 +19,7 @@ from mailconsole.store.models import Message
 
 
 async def _item(runtime: Runtime, n: int) -> Submission:
-    key, _ = await create_key(runtime, account_id=await default_account_id(runtime), name=f"k{n}")
+    key, _ = await create_key(runtime, account_id=await default_account_id(runtime), name=f"k{n}", actor=SYSTEM)
     message = queue.Outgoing(
         account_id=key.account_id,
         envelope_from="app@example.com",

@@ -6,14 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from mailconsole.clock import FixedClock
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake import keys
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 
 
 async def test_created_key_is_random_prefixed_and_only_its_hash_is_stored(runtime: Runtime, account_id: int) -> None:
-    row, plaintext = await keys.create_key(runtime, account_id=account_id, name="app")
-    _other_row, other = await keys.create_key(runtime, account_id=account_id, name="app2")
+    row, plaintext = await keys.create_key(runtime, account_id=account_id, name="app", actor=SYSTEM)
+    _other_row, other = await keys.create_key(runtime, account_id=account_id, name="app2", actor=SYSTEM)
     assert plaintext != other
     assert plaintext.startswith(f"mc_{row.prefix}_")
     assert len(plaintext) > 40
@@ -28,7 +29,7 @@ async def test_created_key_is_random_prefixed_and_only_its_hash_is_stored(runtim
 async def test_authenticate_accepts_the_key_records_last_use_and_rejects_near_misses(
     runtime: Runtime, account_id: int, clock: FixedClock
 ) -> None:
-    row, plaintext = await keys.create_key(runtime, account_id=account_id)
+    row, plaintext = await keys.create_key(runtime, account_id=account_id, actor=SYSTEM)
     assert row.last_used_at is None
     clock.advance(hours=1)
     key = await keys.authenticate(runtime, plaintext)
@@ -41,26 +42,26 @@ async def test_authenticate_accepts_the_key_records_last_use_and_rejects_near_mi
 
 
 async def test_revoked_key_no_longer_authenticates(runtime: Runtime, account_id: int) -> None:
-    row, plaintext = await keys.create_key(runtime, account_id=account_id)
-    info = await keys.revoke_key(runtime, row.id)
+    row, plaintext = await keys.create_key(runtime, account_id=account_id, actor=SYSTEM)
+    info = await keys.revoke_key(runtime, row.id, actor=SYSTEM)
     assert info.revoked is True
     assert await keys.authenticate(runtime, plaintext) is None
     with pytest.raises(keys.KeyInputError, match="no API key with id 999"):
-        await keys.revoke_key(runtime, 999)
+        await keys.revoke_key(runtime, 999, actor=SYSTEM)
 
 
 async def test_unknown_scope_or_stream_is_refused_with_the_choices(runtime: Runtime, account_id: int) -> None:
     with pytest.raises(keys.KeyInputError, match="unknown scope 'mail:read'; choose from mail:send"):
-        await keys.create_key(runtime, account_id=account_id, scopes=["mail:read"])
+        await keys.create_key(runtime, account_id=account_id, scopes=["mail:read"], actor=SYSTEM)
     with pytest.raises(keys.KeyInputError, match="unknown stream 'promo'; choose from transactional, broadcast"):
-        await keys.create_key(runtime, account_id=account_id, allowed_streams=["promo"])
+        await keys.create_key(runtime, account_id=account_id, allowed_streams=["promo"], actor=SYSTEM)
     assert await keys.list_keys(runtime) == []
 
 
 async def test_last_use_is_written_at_most_once_a_minute(
     runtime: Runtime, account_id: int, clock: FixedClock
 ) -> None:
-    _, plaintext = await keys.create_key(runtime, account_id=account_id)
+    _, plaintext = await keys.create_key(runtime, account_id=account_id, actor=SYSTEM)
     first_use = clock.now()
     assert await keys.authenticate(runtime, plaintext) is not None
     clock.advance(seconds=59)
@@ -72,7 +73,7 @@ async def test_last_use_is_written_at_most_once_a_minute(
 
 
 async def test_lookup_gives_the_key_with_its_account(runtime: Runtime, account_id: int) -> None:
-    row, plaintext = await keys.create_key(runtime, account_id=account_id)
+    row, plaintext = await keys.create_key(runtime, account_id=account_id, actor=SYSTEM)
     found = await keys.lookup(runtime, plaintext)
     assert found is not None
     key, account = found

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import create_key
 from mailconsole.intake.tls import generate_self_signed
 from mailconsole.relay.server import RelayServer
@@ -70,5 +71,5 @@ async def account_id(runtime: Runtime) -> int:
 
 @pytest.fixture
 async def api_key(runtime: Runtime, account_id: int) -> str:
-    _, plaintext = await create_key(runtime, account_id=account_id, name="test app")
+    _, plaintext = await create_key(runtime, account_id=account_id, name="test app", actor=SYSTEM)
     return plaintext

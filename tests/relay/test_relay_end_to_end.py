@@ -11,6 +11,7 @@ import pytest
 
 from mailconsole.delivery import servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.relay.server import RelayServer
 from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureSink
@@ -38,7 +39,7 @@ async def test_relayed_mail_reaches_the_sink_without_routing_headers_and_broadca
 ) -> None:
     await servers.add_server(
         runtime, name="sink", type="smtp", group="default",
-        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"},
+        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"}, actor=SYSTEM
     )
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.login("apikey", api_key)

@@ -12,6 +12,7 @@ import aiosmtplib
 import pytest
 from sqlalchemy import text, update
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake import keys
 from mailconsole.relay import server as server_mod
 from mailconsole.relay.server import RelayServer
@@ -113,10 +114,10 @@ async def test_auth_login_mechanism_works(relay: RelayServer, api_key: str, clie
 async def test_revoked_key_is_refused_at_auth_and_mid_session(
     relay: RelayServer, runtime: Runtime, account_id: int, client_ctx: ssl.SSLContext
 ) -> None:
-    row, plaintext = await keys.create_key(runtime, account_id=account_id)
+    row, plaintext = await keys.create_key(runtime, account_id=account_id, actor=SYSTEM)
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.login("apikey", plaintext)
-        await keys.revoke_key(runtime, row.id)
+        await keys.revoke_key(runtime, row.id, actor=SYSTEM)
         with pytest.raises(aiosmtplib.SMTPDataError) as info:
             await client.sendmail("a@example.com", ["b@example.net"], mime())
         assert (info.value.code, info.value.message) == (550, "5.7.1 key_revoked: this API key has been revoked")
@@ -130,7 +131,7 @@ async def test_revoked_key_is_refused_at_auth_and_mid_session(
 async def test_key_without_send_scope_is_refused_at_mail_with_550(
     relay: RelayServer, runtime: Runtime, account_id: int, client_ctx: ssl.SSLContext
 ) -> None:
-    _, plaintext = await keys.create_key(runtime, account_id=account_id, scopes=[])
+    _, plaintext = await keys.create_key(runtime, account_id=account_id, scopes=[], actor=SYSTEM)
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.login("apikey", plaintext)
         with pytest.raises(aiosmtplib.SMTPSenderRefused) as info:
@@ -157,7 +158,8 @@ async def test_relay_rejects_unknown_stream_with_550(
 async def test_stream_outside_key_allowed_streams_is_refused_with_550(
     relay: RelayServer, runtime: Runtime, account_id: int, client_ctx: ssl.SSLContext
 ) -> None:
-    _, plaintext = await keys.create_key(runtime, account_id=account_id, allowed_streams=["transactional"])
+    _, plaintext = await keys.create_key(runtime, account_id=account_id, allowed_streams=["transactional"],
+                                         actor=SYSTEM)
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.login("apikey", plaintext)
         with pytest.raises(aiosmtplib.SMTPDataError) as info:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from mailconsole.delivery import servers
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import DeliveryAttempt, Message, MessageBody, SendingServer
@@ -98,7 +99,7 @@ async def add_smtp(
     return await servers.add_server(
         runtime, name=name, type="smtp",
         fields={"host": "127.0.0.1", "port": str(port), "encryption": "none", "timeout": str(reply_timeout)},
-        speed_mode=speed_mode, speed_limit=speed_limit, concurrency=concurrency,
+        speed_mode=speed_mode, speed_limit=speed_limit, concurrency=concurrency, actor=SYSTEM
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.importer import import_csv
 from mailconsole.delivery import servers
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.feedback.parse import parse_message
 from mailconsole.intake.keys import create_key
 from mailconsole.intake.tls import generate_self_signed
@@ -67,7 +68,7 @@ class Harness:
         )
         self.call(self.relay.start())
         self.account_id = self.call(default_account_id(self.runtime))
-        _, self.key = self.call(create_key(self.runtime, account_id=self.account_id, name="fuzz"))
+        _, self.key = self.call(create_key(self.runtime, account_id=self.account_id, name="fuzz", actor=SYSTEM))
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
@@ -232,7 +233,7 @@ def test_csv_import_junk_is_rejected_line_by_line_and_existing_contacts_are_unto
             raw_fh.write(junk)
     before = harness.call(snapshot())
     try:
-        report = harness.call(import_csv(harness.runtime, path, account_id=harness.account_id, actor="fuzz"))
+        report = harness.call(import_csv(harness.runtime, path, account_id=harness.account_id, actor=SYSTEM))
     except ContactError as exc:
         assert str(exc).startswith(str(path)) or "CSV" in str(exc), str(exc)
         assert harness.call(snapshot()) == before
@@ -281,7 +282,7 @@ def test_add_server_with_random_form_values_stores_a_valid_server_or_nothing(
     try:
         server = harness.call(servers.add_server(
             harness.runtime, name=name, type="smtp", fields=fields, speed_mode=speed_mode,
-            speed_limit=speed_limit, concurrency=concurrency,
+            speed_limit=speed_limit, concurrency=concurrency, actor=SYSTEM
         ))
     except servers.ServerConfigError as exc:
         assert exc.errors and all(isinstance(v, str) and v.strip() for v in exc.errors.values())

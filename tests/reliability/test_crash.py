@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.intake.keys import create_key
 from mailconsole.intake.tls import SELF_SIGNED_CERT, generate_self_signed
 from mailconsole.runtime import Runtime
@@ -132,7 +133,7 @@ def test_relay_killed_during_data_delivers_every_message_it_answered_250(tmp_pat
         async def setup() -> str:
             async with Runtime.open(settings) as rt:
                 await add_smtp(rt, sink.port, name="sink")
-                _, plaintext = await create_key(rt, account_id=await default_account_id(rt), name="crash")
+                _, plaintext = await create_key(rt, account_id=await default_account_id(rt), name="crash", actor=SYSTEM)
                 return plaintext
 
         key = asyncio.run(setup())

@@ -28,6 +28,7 @@ from mailconsole.contacts.verification import check_again
 from mailconsole.delivery import engine as engine_module
 from mailconsole.delivery import queue, servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureHandler, CaptureSink
@@ -35,6 +36,7 @@ from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Contact, DeliveryAttempt, SendingServer
 from mailconsole.transports.base import Transport
 from mailconsole.transports.sendgrid import SendGridTransport
+from tests.support.actors import ADA
 from tests.transports.esp_cases import SECRET, Recorder
 
 from .engines import add_smtp, message_bytes, recipient
@@ -186,7 +188,7 @@ async def test_esp_storm_trips_its_breaker_and_the_group_fails_over_with_bounded
 
     monkeypatch.setattr(engine_module, "load_transport", load)
     esp = await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": SECRET},
-                                   concurrency=2)
+                                   concurrency=2, actor=SYSTEM)
     with CaptureSink(CaptureHandler()) as sink:
         await add_smtp(runtime, sink.port, name="sink")
         await _send(runtime, n)
@@ -224,7 +226,7 @@ async def test_dns_timeout_on_check_again_keeps_the_status_and_says_try_later(
         async with runtime.sessions.begin() as session:
             contact = await get_or_create_contact(session, account, "someone@example.org", clock.now())
             contact.status, contact.status_reason = "blocklisted", "550 5.1.1 no such user"
-        report = await check_again(runtime, account_id=account, address="someone@example.org", actor="admin")
+        report = await check_again(runtime, account_id=account, address="someone@example.org", actor=ADA)
         async with runtime.sessions() as session:
             query = select(Contact).where(Contact.address == "someone@example.org")
             stored = (await session.execute(query)).scalar_one()

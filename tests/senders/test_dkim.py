@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dkim as dkimpy
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.senders.dkim import dkim_record_value, sign_message
 from mailconsole.senders.domains import add_domain
@@ -15,7 +16,7 @@ RAW = (
 
 
 async def test_message_from_a_sending_domain_is_signed_and_verifies(runtime: Runtime) -> None:
-    view = await add_domain(runtime, "DoeInc.com", "s1")
+    view = await add_domain(runtime, "DoeInc.com", "s1", actor=SYSTEM)
     assert view.public_key is not None
     signed = await sign_message(runtime, RAW, "doeinc.com")
     assert signed.startswith(b"DKIM-Signature:") and signed.endswith(RAW)
@@ -37,7 +38,7 @@ async def test_private_key_is_stored_encrypted(runtime: Runtime) -> None:
 
     from mailconsole.store.models import SendingDomain
 
-    await add_domain(runtime, "doeinc.com")
+    await add_domain(runtime, "doeinc.com", actor=SYSTEM)
     async with runtime.sessions() as session:
         row = (await session.execute(select(SendingDomain))).scalar_one()
     assert row.dkim_selector == "mc202603"

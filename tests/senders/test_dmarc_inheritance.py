@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from mailconsole.console.screens.config_domains import DomainsPane
-from mailconsole.domain.roles import Role
+from mailconsole.domain.roles import SYSTEM, Role
 from mailconsole.runtime import Runtime
 from mailconsole.senders.domains import add_domain, check_domain, get_domain
 from mailconsole.senders.org_domain import organisational_domain
@@ -26,7 +26,7 @@ ORG = "acme.co.uk"
 
 async def _setup(rt: Runtime, zone: ZoneServer, domain: str = SUB) -> None:
     """SPF and DKIM pass for ``domain``, so only DMARC is in question."""
-    view = await add_domain(rt, domain, "s1")
+    view = await add_domain(rt, domain, "s1", actor=SYSTEM)
     async with rt.sessions.begin() as session:
         session.add(SendingServer(name="mx-out", type="smtp", settings={"host": "192.0.2.10"}))
     zone.add(domain, "TXT", "v=spf1 ip4:192.0.2.10 -all")
@@ -65,7 +65,7 @@ async def test_subdomain_inherits_p_when_the_org_record_has_no_sp(dns_runtime: R
 async def test_an_inherited_strict_policy_fails_when_nothing_aligns_naming_the_record(
     dns_runtime: Runtime, zone: ZoneServer
 ) -> None:
-    await add_domain(dns_runtime, SUB, "s1")
+    await add_domain(dns_runtime, SUB, "s1", actor=SYSTEM)
     zone.add(f"_dmarc.{ORG}", "TXT", "v=DMARC1; p=none; sp=reject")
     dmarc = (await check_domain(dns_runtime, SUB)).verdicts[2]
     assert (dmarc.status, dmarc.reason) == (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.senders.domains import add_domain, check_domain, dns_records, get_domain
 from mailconsole.store.models import SendingServer
@@ -14,7 +15,7 @@ DOMAIN = "doeinc.com"
 
 async def _setup(rt: Runtime, zone: ZoneServer, *, ses: bool = False) -> str:
     """Domain with a DKIM key, one SMTP server at 192.0.2.10 (and SES); returns our DKIM key."""
-    view = await add_domain(rt, DOMAIN, "s1")
+    view = await add_domain(rt, DOMAIN, "s1", actor=SYSTEM)
     async with rt.sessions.begin() as session:
         session.add(SendingServer(name="mx-out", type="smtp", settings={"host": "192.0.2.10"}))
         if ses:

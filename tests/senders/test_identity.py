@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.senders.identity import IdentityRulesBroken, get_identity, save_identity
 from mailconsole.store.models import Account, AuditEntry, SenderIdentity
@@ -31,7 +32,7 @@ async def test_account_created_later_gets_its_placeholder_on_first_read(runtime:
 
 async def test_saving_a_valid_identity_clears_the_placeholder_and_audits(runtime: Runtime) -> None:
     saved = await save_identity(
-        runtime, sender_name="Jane Doe", from_addr="Jane@DoeInc.com", reply_to="support@doeinc.com"
+        runtime, sender_name="Jane Doe", from_addr="Jane@DoeInc.com", reply_to="support@doeinc.com", actor=SYSTEM
     )
     assert (saved.from_address, saved.is_placeholder, saved.warning) == ("Jane@doeinc.com", False, "")
     assert (await get_identity(runtime)).sender_name == "Jane Doe"
@@ -45,9 +46,11 @@ async def test_saving_a_valid_identity_clears_the_placeholder_and_audits(runtime
 async def test_saving_a_free_mail_identity_is_refused_and_keeps_the_old_one(
     runtime: Runtime,
 ) -> None:
-    await save_identity(runtime, sender_name="Jane", from_addr="jane@doeinc.com", reply_to="help@doeinc.com")
+    await save_identity(runtime, sender_name="Jane", from_addr="jane@doeinc.com", reply_to="help@doeinc.com",
+                        actor=SYSTEM)
     with pytest.raises(IdentityRulesBroken) as info:
-        await save_identity(runtime, sender_name="Jane", from_addr="jane@gmail.com", reply_to="help@doeinc.com")
+        await save_identity(runtime, sender_name="Jane", from_addr="jane@gmail.com", reply_to="help@doeinc.com",
+                            actor=SYSTEM)
     assert str(info.value) == (
         "from address 'jane@gmail.com' is on gmail.com, a free-mail provider; "
         "use an address on your own business domain"

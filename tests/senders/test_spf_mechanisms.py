@@ -6,6 +6,7 @@ the Config > Domains pane shows.
 
 from __future__ import annotations
 
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.senders.dns_checks import Verdict
 from mailconsole.senders.domains import add_domain, check_domain
@@ -17,7 +18,7 @@ DOMAIN = "doeinc.com"
 
 async def _spf(rt: Runtime, zone: ZoneServer, record: str) -> Verdict:
     """The SPF verdict for ``record`` with one SMTP server at 192.0.2.10."""
-    await add_domain(rt, DOMAIN, "s1")
+    await add_domain(rt, DOMAIN, "s1", actor=SYSTEM)
     async with rt.sessions.begin() as session:
         session.add(SendingServer(name="mx-out", type="smtp", settings={"host": "192.0.2.10"}))
     zone.add(DOMAIN, "TXT", record)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from mailconsole.clock import FixedClock
 from mailconsole.delivery import queue, servers
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.sink import CaptureSink
@@ -42,12 +43,12 @@ async def runtime(settings: Settings, clock: FixedClock) -> AsyncIterator[Runtim
 async def test_esp_returning_500_fails_over_to_smtp_in_the_same_group(
     runtime: Runtime, sink: CaptureSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    esp = await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": SECRET})
+    esp = await servers.add_server(runtime, name="sendgrid", type="sendgrid", fields={"api_key": SECRET}, actor=SYSTEM)
     smtp = await servers.add_server(
         runtime,
         name="sink",
         type="smtp",
-        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"},
+        fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"}, actor=SYSTEM
     )
     assert esp.group_id == smtp.group_id and esp.id < smtp.id  # the ESP is tried first
 

@@ -32,7 +32,7 @@ from mailconsole.store.db import DatabaseError
     help="Data directory (database, secret key, TLS files).",
 )
 @click.option("--role", type=click.Choice(["viewer", "support", "admin"]), default=None,
-              help="With no command: open the console in this role (default admin).")
+              help="Act in this role; it may only lower the role the settings' role table gives you.")
 @click.pass_context
 def cli(
     ctx: click.Context, database_url: str | None, config_file: str | None, data_dir: str | None, role: str | None
@@ -50,13 +50,11 @@ def cli(
     settings = settings.with_overrides(
         database_url=database_url, data_dir=Path(data_dir).expanduser() if data_dir else None
     )
-    ctx.obj = CliState(settings=settings)
+    ctx.obj = CliState(settings=settings, role=role)
     if ctx.invoked_subcommand is None:
         from mailconsole.cli import console_cmd
 
-        ctx.invoke(console_cmd.command, role=role or "admin")
-    elif role is not None:
-        raise CliError("--role goes with the console: `mailconsole --role viewer` or `mailconsole console --role …`")
+        ctx.invoke(console_cmd.command, role=role)
 
 
 def _register() -> None:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from mailconsole.domain.roles import Actor, Interface, PermissionDenied, RoleError
 from mailconsole.settings import Settings
 from mailconsole.store.db import DatabaseError, check_url
 
@@ -31,6 +32,21 @@ def fail(message: str) -> NoReturn:
 @dataclass
 class CliState:
     settings: Settings
+    role: str | None = None  # --role: look as this role (only ever lower than the table's)
+
+
+def actor(interface: Interface = Interface.CLI) -> Actor:
+    """The OS user running this command, in the role the settings' role table gives them.
+
+    ``--role`` may lower it (an admin looking as viewer), never raise it.
+    """
+    st = state()
+    from mailconsole.access import local_actor
+
+    try:
+        return local_actor(st.settings, interface, st.role)
+    except RoleError as exc:
+        raise CliError(str(exc)) from None
 
 
 def state(ctx: click.Context | None = None) -> CliState:
@@ -44,6 +60,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine, turning database connection failures into one clear line."""
     try:
         return asyncio.run(coro)
+    except (PermissionDenied, RoleError) as exc:
+        raise CliError(str(exc)) from None
     except DatabaseError as exc:
         raise CliError(str(exc)) from None
     except (OperationalError, DBAPIError, OSError, socket.gaierror) as exc:

@@ -6,20 +6,21 @@ from typing import Any
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
 from mailconsole.contacts.accounts import account_id_by_name
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.importer import import_csv
 from mailconsole.contacts.queries import ContactFilter, contact_detail, list_contacts
 from mailconsole.contacts.verification import check_again, edit_address
 from mailconsole.domain.contact_status import ContactStatus
-from mailconsole.store.audit import os_user
+from mailconsole.domain.roles import Actor
 
 account_option = click.option("--account", default=None, help="Account name (default: the default account).")
 
 
-def cli_actor() -> str:
-    return f"cli:{os_user()}"
+def cli_actor() -> Actor:
+    """The OS user, in the role the settings give them (see ``cli.common.actor``)."""
+    return actor()
 
 
 def call(fn: Any) -> Any:

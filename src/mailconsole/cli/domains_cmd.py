@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ def add(domain: str, selector: str | None, as_json: bool) -> None:
     from mailconsole.senders.domains import add_domain, dns_records
 
     async def go(rt: Any) -> Any:
-        view = await add_domain(rt, domain, selector)
+        view = await add_domain(rt, domain, selector, actor=actor())
         return view, await dns_records(rt, view.domain)
 
     view, records = _call(go)

@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, state, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, state, with_runtime
 from mailconsole.feedback import service, verp
 from mailconsole.feedback.model import ParsedMail
 from mailconsole.feedback.parse import parse_message
-from mailconsole.feedback.poller import poll_once
+from mailconsole.feedback.poller import poll_now
 from mailconsole.store.secrets import KEY_FILE_NAME, SecretBox
 
 
@@ -69,7 +69,8 @@ def _verp_verdict(parsed: ParsedMail) -> dict[str, Any]:
 @json_option
 def poll_cmd(as_json: bool) -> None:
     """Read every configured bounce mailbox once (IMAP and Maildir)."""
-    report = run(with_runtime(poll_once))
+    who = actor()
+    report = run(with_runtime(lambda rt: poll_now(rt, actor=who)))
     if as_json:
         echo_json([m.__dict__ for m in report.mailboxes])
     elif not report.mailboxes:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
 
 
 @click.group(name="identity", help="The sender identity: name, from address, reply-to.")
@@ -42,7 +42,8 @@ def set_identity(sender_name: str, from_addr: str, reply_to: str, as_json: bool)
     from mailconsole.senders.identity import IdentityRulesBroken, save_identity
 
     async def go(rt: Any) -> Any:
-        return await save_identity(rt, sender_name=sender_name, from_addr=from_addr, reply_to=reply_to)
+        return await save_identity(rt, sender_name=sender_name, from_addr=from_addr, reply_to=reply_to,
+                                   actor=actor())
 
     try:
         view = run(with_runtime(go))
@@ -61,7 +62,7 @@ def test_identity(to_address: str, as_json: bool) -> None:
     from mailconsole.senders.test_send import TEST_SEND_NOTE, TestSendError, send_test
 
     async def go(rt: Any) -> Any:
-        return await send_test(rt, to_address)
+        return await send_test(rt, to_address, actor=actor())
 
     try:
         result = run(with_runtime(go))

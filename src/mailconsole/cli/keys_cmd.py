@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
+from mailconsole.contacts.accounts import default_account_id
 from mailconsole.domain.policy import SCOPES, STREAMS
 from mailconsole.intake import keys as keys_service
 from mailconsole.runtime import Runtime
-from mailconsole.store.bootstrap import default_account_id
-
-CLI_ROLE = "admin"  # whoever holds the shell and the database holds the admin role
 
 
 @click.group(name="keys", help="API keys for the SMTP relay and the HTTP API.")
@@ -38,17 +36,17 @@ def create(name: str, scopes: tuple[str, ...], streams: tuple[str, ...], as_json
     async def go(runtime: Runtime) -> tuple[keys_service.KeyInfo, str]:
         account_id = await default_account_id(runtime)
         try:
-            row, plaintext = await keys_service.create_key(
+            info, plaintext = await keys_service.create_key(
                 runtime,
                 account_id=account_id,
                 name=name,
                 scopes=scopes or ("mail:send",),
                 allowed_streams=streams or STREAMS,
-                audit_role=CLI_ROLE,
+                actor=actor(),
             )
         except keys_service.KeyInputError as exc:
             fail(str(exc))
-        return keys_service.KeyInfo.of(row), plaintext
+        return info, plaintext
 
     info, plaintext = run(with_runtime(go))
     if as_json:
@@ -90,7 +88,7 @@ def revoke(key_id: int, as_json: bool) -> None:
 
     async def go(runtime: Runtime) -> keys_service.KeyInfo:
         try:
-            return await keys_service.revoke_key(runtime, key_id, audit_role=CLI_ROLE)
+            return await keys_service.revoke_key(runtime, key_id, actor=actor())
         except keys_service.KeyInputError as exc:
             fail(str(exc))
 

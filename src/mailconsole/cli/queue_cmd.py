@@ -9,12 +9,11 @@ from pathlib import Path
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
+from mailconsole.contacts.accounts import default_account_id
 from mailconsole.delivery import queue as queue_service
 from mailconsole.runtime import Runtime
-from mailconsole.store.bootstrap import default_account_id
 
-CLI_ROLE = "admin"  # whoever holds the shell and the database holds the admin role
 STREAMS = ("transactional", "broadcast")
 
 
@@ -103,7 +102,8 @@ def _action(name: str, verb: str, fn_name: str, help_text: str) -> None:
     @click.argument("ids", nargs=-1, required=True, type=int)
     def _cmd(ids: tuple[int, ...]) -> None:
         fn = getattr(queue_service, fn_name)
-        changed = run(with_runtime(lambda rt: fn(rt, list(ids), CLI_ROLE)))
+        who = actor()
+        changed = run(with_runtime(lambda rt: fn(rt, list(ids), who)))
         click.echo(f"{verb} {changed} of {len(ids)} message(s)")
         if changed < len(ids):
             click.echo("messages in other states were left unchanged", err=True)

@@ -11,15 +11,13 @@ from typing import Any
 
 import click
 
-from mailconsole.cli.common import echo_json, fail, json_option, parse_set_options, run, with_runtime
+from mailconsole.cli.common import actor, echo_json, fail, json_option, parse_set_options, run, with_runtime
 from mailconsole.delivery import servers as servers_service
 from mailconsole.delivery.servers import ServerConfigError, ServerNotFound
 from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.ratelimit import SpeedError, parse_speed
 from mailconsole.runtime import Runtime
 from mailconsole.transports.registry import TRANSPORT_MODULES
-
-CLI_ROLE = "admin"
 
 
 @click.group(name="servers", help="Sending servers: add, edit, list, pause, resume, test.")
@@ -69,7 +67,7 @@ def add(type_: str, name: str, group: str, sets: tuple[str, ...], speed: str, co
         try:
             server = await servers_service.add_server(
                 runtime, name=name, type=type_, group=group, fields=fields, concurrency=concurrency,
-                streams=_streams(streams), actor=CLI_ROLE, **speed_kw,
+                streams=_streams(streams), actor=actor(), **speed_kw,
             )
         except ServerConfigError as exc:
             _config_error(exc)
@@ -110,7 +108,7 @@ def edit(server: str, name: str | None, group: str | None, sets: tuple[str, ...]
     async def go(runtime: Runtime) -> str:
         try:
             row = await servers_service.find_server(runtime, server)
-            await servers_service.edit_server(runtime, row.id, actor=CLI_ROLE, **changes)
+            await servers_service.edit_server(runtime, row.id, actor=actor(), **changes)
         except ServerNotFound as exc:
             fail(str(exc))
         except ServerConfigError as exc:
@@ -150,7 +148,7 @@ def _state_action(name: str, fn_name: str, done: str, help_text: str) -> None:
                 row = await servers_service.find_server(runtime, server)
             except ServerNotFound as exc:
                 fail(str(exc))
-            await getattr(servers_service, fn_name)(runtime, row.id, CLI_ROLE)
+            await getattr(servers_service, fn_name)(runtime, row.id, actor=actor())
             return row.name
 
         click.echo(f"server {run(with_runtime(go))} {done}")
@@ -170,7 +168,7 @@ def test(server: str) -> None:
             row = await servers_service.find_server(runtime, server)
         except ServerNotFound as exc:
             fail(str(exc))
-        result = await servers_service.test_server(runtime, row.id)
+        result = await servers_service.test_server(runtime, row.id, actor=actor())
         return result.ok, result.detail
 
     ok, detail = run(with_runtime(go))

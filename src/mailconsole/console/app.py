@@ -1,8 +1,8 @@
-"""The console shell: header, pane navigation, help, palette, roles and the audit trail.
+"""The console shell: header, pane navigation, help, palette, and the operator's actor.
 
-Panes hold no business logic; they call the services. Every write is checked by
-``context.authorize`` (the role check, with the one refusal text shown to the person); ``audit``
-here writes one audit-log row with the OS user.
+Panes hold no business logic; they call the services with the app's ``Actor``, and the
+services check the permission and write the audit row in the same transaction as the
+change. Panes only show refusals (``context.refuse``).
 """
 
 from __future__ import annotations
@@ -12,23 +12,22 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import func, select
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Input
 
+from mailconsole.access import os_user
 from mailconsole.console.commands import NavigationCommands
 from mailconsole.console.help_screen import HelpScreen, collect_help
 from mailconsole.console.screens import PANES, PANES_BY_ID
 from mailconsole.console.widgets.app_header import AppHeader, database_label
 from mailconsole.console.widgets.nav_bar import NavBar
-from mailconsole.domain.roles import Role
+from mailconsole.delivery.heartbeats import engines_running
+from mailconsole.domain.roles import Actor, Interface, Role
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
-from mailconsole.store import audit
-from mailconsole.store.models import EngineHeartbeat
 
 HEARTBEAT_FRESH = dt.timedelta(seconds=30)
 
@@ -50,11 +49,13 @@ class MailConsoleApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
     ]
 
-    def __init__(self, runtime: Runtime, role: Role, engine: Any = None, *,
+    def __init__(self, runtime: Runtime, actor: Actor | Role, engine: Any = None, *,
                  refresh_seconds: float = 1.0) -> None:
         super().__init__()
         self.runtime = runtime
-        self.role = role
+        # Every service call from a pane carries this actor (``context.actor_of``).
+        self.actor = actor if isinstance(actor, Actor) else Actor(os_user(), Role(actor), Interface.CONSOLE)
+        self.role = self.actor.role
         self.engine = engine
         self.refresh_seconds = refresh_seconds
         self.current_pane = "queue"
@@ -187,13 +188,6 @@ class MailConsoleApp(App[None]):
             await asyncio.sleep(0.05)
         await super()._on_exit_app()
 
-    # --- roles and audit ----------------------------------------------------------------
-
-    async def audit(self, action: str, detail: str = "") -> None:
-        """One audit-log row (time, OS user, role) for an action taken from the console."""
-        async with self.runtime.sessions.begin() as session:
-            audit.record(session, self.runtime.clock, self.role.value, action, detail)
-
     # --- engine state -------------------------------------------------------------------
 
     @work(exclusive=True, group="engine-state", exit_on_error=False)
@@ -207,12 +201,7 @@ class MailConsoleApp(App[None]):
                 return state
             return "running" if getattr(self.engine, "running", True) else "stopped"
         # No engine in this process: is one running elsewhere on this database?
-        since = self.runtime.clock.now() - HEARTBEAT_FRESH
-        async with self.runtime.sessions() as session:
-            count = (await session.execute(
-                select(func.count()).select_from(EngineHeartbeat).where(
-                    EngineHeartbeat.seen_at >= since, EngineHeartbeat.state == "running")
-            )).scalar_one()
+        count = await engines_running(self.runtime, fresh=HEARTBEAT_FRESH)
         return f"running ({count} elsewhere)" if count else "off"
 
 
@@ -225,12 +214,12 @@ def _engine_class() -> Any:
     return Engine
 
 
-async def run_console_async(settings: Settings, role: Role, *, with_engine: bool = True,
+async def run_console_async(settings: Settings, actor: Actor | Role, *, with_engine: bool = True,
                             runtime: Runtime | None = None) -> None:
     """Open the database, start the in-process engine if available, run the app."""
     if runtime is None:
         async with Runtime.open(settings) as opened:
-            await run_console_async(settings, role, with_engine=with_engine, runtime=opened)
+            await run_console_async(settings, actor, with_engine=with_engine, runtime=opened)
         return
     engine_cls = _engine_class() if with_engine else None
     engine = engine_cls(runtime) if engine_cls is not None else None
@@ -243,7 +232,7 @@ async def run_console_async(settings: Settings, role: Role, *, with_engine: bool
         housekeeping = Housekeeping(runtime)
         await housekeeping.start()
     try:
-        await MailConsoleApp(runtime, role, engine).run_async()
+        await MailConsoleApp(runtime, actor, engine).run_async()
     finally:
         if housekeeping is not None:
             await housekeeping.stop()
@@ -251,5 +240,5 @@ async def run_console_async(settings: Settings, role: Role, *, with_engine: bool
             await engine.stop()
 
 
-def run_console(settings: Settings, role: Role) -> None:
-    asyncio.run(run_console_async(settings, role))
+def run_console(settings: Settings, actor: Actor | Role) -> None:
+    asyncio.run(run_console_async(settings, actor))

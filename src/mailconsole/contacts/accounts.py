@@ -21,3 +21,8 @@ async def account_id_by_name(runtime: Runtime, name: str | None = None) -> int:
     if found is None:
         raise ContactError(f"no account named {wanted!r}")
     return int(found)
+
+
+async def default_account_id(runtime: Runtime) -> int:
+    """The default account's id (what the console acts on until it offers a choice)."""
+    return await account_id_by_name(runtime, None)

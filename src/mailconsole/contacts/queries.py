@@ -134,6 +134,21 @@ async def page(
     return [ContactRow(*row) for row in rows]
 
 
+async def window(
+    runtime: Runtime,
+    account_id: int,
+    flt: ContactFilter,
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    start: str | None = None,
+    limit: int = 50,
+) -> list[ContactRow]:
+    """``page`` in a read-only session of its own (the console's window of rows)."""
+    async with runtime.reads() as session:
+        return await page(session, account_id, flt, after=after, before=before, start=start, limit=limit)
+
+
 async def list_contacts(
     runtime: Runtime, account_id: int, flt: ContactFilter, *, after: str | None = None, limit: int = 50
 ) -> list[ContactRow]:

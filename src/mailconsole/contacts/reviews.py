@@ -11,6 +11,8 @@ from sqlalchemy import select
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.service import apply_state, state_of
 from mailconsole.domain.contact_status import on_safelisted
+from mailconsole.domain.roles import Actor, Permission
+from mailconsole.store import audit
 from mailconsole.store.models import Contact, SafelistRequest
 
 if TYPE_CHECKING:
@@ -50,7 +52,13 @@ async def list_requests(
     ]
 
 
-async def decide(runtime: Runtime, *, request_id: int, approve: bool, actor: str, note: str = "") -> ReviewItem:
+async def decide(runtime: Runtime, *, request_id: int, approve: bool, actor: Actor, note: str = "") -> ReviewItem:
+    """Approve or reject a pending request (``Permission.REVIEW``).
+
+    The request, the contact's log entry and the audit row are one transaction.
+    """
+    actor.require(Permission.REVIEW)
+    who = actor.label
     now = runtime.clock.now()
     async with runtime.sessions.begin() as session:
         request = await session.get(SafelistRequest, request_id)
@@ -61,17 +69,19 @@ async def decide(runtime: Runtime, *, request_id: int, approve: bool, actor: str
         contact = await session.get(Contact, request.contact_id)
         assert contact is not None
         request.state = "approved" if approve else "rejected"
-        request.decided_by = actor
+        request.decided_by = who
         request.decided_at = now
         request.note = note
         said = f" with note: {note}" if note else ""
         if approve:
-            apply_state(session, contact, on_safelisted(state_of(contact)), now=now, actor=actor,
-                        kind="safelist_approved", reason=f"safelisted by {actor}{said}",
-                        detail=f"safelist request #{request.id} approved by {actor}{said}")
+            apply_state(session, contact, on_safelisted(state_of(contact)), now=now, actor=who,
+                        kind="safelist_approved", reason=f"safelisted by {who}{said}",
+                        detail=f"safelist request #{request.id} approved by {who}{said}")
         else:
-            apply_state(session, contact, state_of(contact), now=now, actor=actor,
+            apply_state(session, contact, state_of(contact), now=now, actor=who,
                         kind="safelist_rejected", reason="",
-                        detail=f"safelist request #{request.id} rejected by {actor}{said}")
+                        detail=f"safelist request #{request.id} rejected by {who}{said}")
+        audit.record(session, runtime.clock, actor, f"reviews.{request.state}",
+                     f"#{request.id} {contact.address} {note}")
         return ReviewItem(request.id, contact.address, contact.status, request.reason,
                           request.requested_by, request.requested_at, request.state, note)

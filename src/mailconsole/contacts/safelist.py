@@ -9,7 +9,9 @@ from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.lookup import failed_check_since_block, pending_request, require_contact
 from mailconsole.contacts.service import apply_state, state_of
 from mailconsole.domain.contact_status import on_safelisted
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.domain.safelist import auto_approves, safelist_eligibility
+from mailconsole.store import audit
 from mailconsole.store.models import Account, SafelistRequest
 
 if TYPE_CHECKING:
@@ -26,8 +28,11 @@ class SafelistOutcome:
 
 
 async def request_safelist(
-    runtime: Runtime, *, account_id: int, address: str, actor: str
+    runtime: Runtime, *, account_id: int, address: str, actor: Actor
 ) -> SafelistOutcome:
+    """Ask for a safelist (``Permission.CONTACT_ACTION``); audited in the same transaction."""
+    actor.require(Permission.CONTACT_ACTION)
+    who = actor.label
     now = runtime.clock.now()
     async with runtime.sessions.begin() as session:
         contact = await require_contact(session, account_id, address)
@@ -46,7 +51,7 @@ async def request_safelist(
         request = SafelistRequest(
             account_id=account_id,
             contact_id=contact.id,
-            requested_by=actor,
+            requested_by=who,
             requested_at=now,
             state="approved" if auto else "pending",
             auto=auto,
@@ -58,13 +63,14 @@ async def request_safelist(
         await session.flush()
         if auto:
             message = f"approved automatically: the account is older than {days} days"
-            apply_state(session, contact, on_safelisted(state_of(contact)), now=now, actor=actor,
+            apply_state(session, contact, on_safelisted(state_of(contact)), now=now, actor=who,
                         kind="safelist_approved", reason=f"safelisted ({message})",
                         detail=f"safelist request #{request.id} {message}")
         else:
             age = (now - account.created_at).days
             message = f"waiting for review: the account is {age} days old (auto-approval after {days})"
-            apply_state(session, contact, state_of(contact), now=now, actor=actor,
+            apply_state(session, contact, state_of(contact), now=now, actor=who,
                         kind="safelist_requested", reason="",
                         detail=f"safelist request #{request.id} {message}")
+        audit.record(session, runtime.clock, actor, "contacts.request_safelist", f"{contact.address}: {request.state}")
         return SafelistOutcome(request.id, contact.address, request.state, auto, message)

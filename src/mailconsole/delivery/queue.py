@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
 from mailconsole.store.models import DeliveryAttempt, Message, MessageBody, SendingServer
@@ -326,18 +327,21 @@ _ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-async def _operator_action(runtime: Runtime, action: str, ids: Sequence[int], actor: str) -> int:
+async def _operator_action(runtime: Runtime, action: str, ids: Sequence[int], actor: Actor) -> int:
     """Move the given messages that are in an allowed state; audit the action; return the count.
+
+    Needs ``Permission.QUEUE_ACTION``; the audit row is written in the same transaction.
 
     A message currently being sent (``sending``) is never touched: its outcome is decided by
     the engine holding the lease, and an operator action must not race it.
     """
+    actor.require(Permission.QUEUE_ACTION)
     ids = [int(i) for i in ids]
     if not ids:
         return 0
     allowed, new_state = _ACTIONS[action]
     now = runtime.clock.now()
-    values: dict[str, object] = {"state": new_state, "updated_at": now, "state_reason": f"{action} by {actor}"}
+    values: dict[str, object] = {"state": new_state, "updated_at": now, "state_reason": f"{action} by {actor.label}"}
     if new_state == "queued":
         values["next_attempt_at"] = now
     async with runtime.sessions.begin() as session:
@@ -357,22 +361,22 @@ def _id_list(ids: Sequence[int]) -> str:
     return shown + (f" … (+{len(ids) - 20})" if len(ids) > 20 else "")
 
 
-async def hold(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+async def hold(runtime: Runtime, ids: Sequence[int], actor: Actor) -> int:
     """Keep queued or deferred messages from being sent until released."""
     return await _operator_action(runtime, "hold", ids, actor)
 
 
-async def release(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+async def release(runtime: Runtime, ids: Sequence[int], actor: Actor) -> int:
     """Put held messages back in the queue, due now."""
     return await _operator_action(runtime, "release", ids, actor)
 
 
-async def retry_now(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+async def retry_now(runtime: Runtime, ids: Sequence[int], actor: Actor) -> int:
     """Make deferred, held or failed messages due now (the retry schedule starts from here)."""
     return await _operator_action(runtime, "retry", ids, actor)
 
 
-async def cancel(runtime: Runtime, ids: Sequence[int], actor: str) -> int:
+async def cancel(runtime: Runtime, ids: Sequence[int], actor: Actor) -> int:
     """Cancel messages that have not been sent; they are kept, marked cancelled."""
     return await _operator_action(runtime, "cancel", ids, actor)
 

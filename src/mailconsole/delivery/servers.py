@@ -16,6 +16,7 @@ from sqlalchemy import Integer, case, cast, func, literal, select
 
 from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.ratelimit import speed_of
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
 from mailconsole.store.models import DeliveryAttempt, SendingServer, ServerGroup
@@ -64,6 +65,44 @@ class ServerStats:
     speed_limit: int | None = None
     warnings: list[str] = field(default_factory=list)
     streams: list[str] = field(default_factory=list)  # empty: every stream
+
+
+@dataclass(frozen=True)
+class ServerConfigView:
+    """A server's stored configuration as Config > Servers lists and edits it (secrets left out)."""
+
+    id: int
+    name: str
+    type: str
+    group: str
+    state: str
+    active: bool
+    from_name: str
+    from_local_part: str
+    from_domain_id: int | None
+    reply_to: str
+    speed_mode: str
+    speed_limit: int | None
+    concurrency: int
+    streams: list[str]
+    settings: dict[str, Any]
+    bounce_handler: dict[str, Any]
+
+    @classmethod
+    def of(cls, s: SendingServer, group: str) -> ServerConfigView:
+        return cls(s.id, s.name, s.type, group, s.state, s.active, s.from_name, s.from_local_part,
+                   s.from_domain_id, s.reply_to, s.speed_mode, s.speed_limit, s.concurrency,
+                   list(s.streams or []), dict(s.settings or {}), dict(s.bounce_handler or {}))
+
+
+async def list_server_configs(runtime: Runtime, *, limit: int = 500) -> list[ServerConfigView]:
+    """Every server's configuration by name (the Config > Servers list)."""
+    async with runtime.reads() as session:
+        rows = (await session.execute(
+            select(SendingServer, ServerGroup.name)
+            .outerjoin(ServerGroup, ServerGroup.id == SendingServer.group_id)
+            .order_by(SendingServer.name).limit(limit))).all()
+    return [ServerConfigView.of(s, group or "default") for s, group in rows]
 
 
 def _validate_common(
@@ -120,9 +159,13 @@ async def add_server(
     active: bool = True,
     bounce_handler: dict[str, Any] | None = None,
     streams: Sequence[str] | None = None,
-    actor: str = "admin",
+    actor: Actor,
 ) -> SendingServer:
-    """Validate every field at once and store the server, or raise ServerConfigError."""
+    """Validate every field at once and store the server, or raise ServerConfigError.
+
+    Needs ``Permission.CONFIG``; audited in the same transaction.
+    """
+    actor.require(Permission.CONFIG)
     errors: dict[str, str] = {}
     _validate_common(errors, name=name, speed_mode=speed_mode, speed_limit=speed_limit, concurrency=concurrency)
     chosen_streams = _streams(errors, streams)
@@ -167,17 +210,20 @@ async def add_server(
 
 _EDITABLE = {
     "name", "group", "fields", "from_name", "from_local_part", "from_domain_id", "reply_to",
-    "speed_mode", "speed_limit", "concurrency", "active", "bounce_handler", "priority", "actor", "streams",
+    "speed_mode", "speed_limit", "concurrency", "active", "bounce_handler", "priority", "streams",
 }
 
 
 _PLAIN_KEYS = ("from_name", "from_local_part", "from_domain_id", "reply_to", "active", "bounce_handler", "priority")
 
 
-async def edit_server(runtime: Runtime, server_id: int, **changes: Any) -> SendingServer:
-    """Change a server; ``fields`` are merged with the stored ones (a blank secret keeps its value)."""
+async def edit_server(runtime: Runtime, server_id: int, *, actor: Actor, **changes: Any) -> SendingServer:
+    """Change a server; ``fields`` are merged with the stored ones (a blank secret keeps its value).
+
+    Needs ``Permission.CONFIG``; audited in the same transaction.
+    """
+    actor.require(Permission.CONFIG)
     errors: dict[str, str] = {key: "not an editable server setting" for key in changes if key not in _EDITABLE}
-    actor = str(changes.pop("actor", "admin"))
     async with runtime.sessions.begin() as session:
         server = await session.get(SendingServer, server_id)
         if server is None:
@@ -246,7 +292,8 @@ async def find_server(runtime: Runtime, name_or_id: str) -> SendingServer:
     return server
 
 
-async def _set_state(runtime: Runtime, server_id: int, state: str, reason: str, actor: str, action: str) -> None:
+async def _set_state(runtime: Runtime, server_id: int, state: str, reason: str, actor: Actor, action: str) -> None:
+    actor.require(Permission.QUEUE_ACTION)
     async with runtime.sessions.begin() as session:
         server = await session.get(SendingServer, server_id)
         if server is None:
@@ -258,14 +305,14 @@ async def _set_state(runtime: Runtime, server_id: int, state: str, reason: str, 
         audit.record(session, runtime.clock, actor, action, server.name)
 
 
-async def pause_server(runtime: Runtime, server_id: int, actor: str) -> None:
+async def pause_server(runtime: Runtime, server_id: int, *, actor: Actor) -> None:
     """Stop sending through a server (in-flight sends finish); its traffic goes to the group."""
-    await _set_state(runtime, server_id, "paused", f"paused by {actor}", actor, "servers.pause")
+    await _set_state(runtime, server_id, "paused", f"paused by {actor.label}", actor, "servers.pause")
 
 
-async def resume_server(runtime: Runtime, server_id: int, actor: str) -> None:
+async def resume_server(runtime: Runtime, server_id: int, *, actor: Actor) -> None:
     """Put a paused (or failing) server back into service, with a clean failure count."""
-    await _set_state(runtime, server_id, "healthy", f"resumed by {actor}", actor, "servers.resume")
+    await _set_state(runtime, server_id, "healthy", f"resumed by {actor.label}", actor, "servers.resume")
 
 
 def load_transport(runtime: Runtime, server: SendingServer) -> Transport:
@@ -286,9 +333,15 @@ def _constructor_params(type_name: str) -> set[str]:
         return set()
 
 
-async def test_server(runtime: Runtime, server_id: int) -> CheckResult:
-    """"Test connection": the transport's own check (connect, TLS, login; no message sent)."""
+async def test_server(runtime: Runtime, server_id: int, *, actor: Actor) -> CheckResult:
+    """"Test connection": the transport's own check (connect, TLS, login; no message sent).
+
+    Anyone who may view may test; the test is audited (it reaches out to the provider).
+    """
+    actor.require(Permission.VIEW)
     server = await get_server(runtime, server_id)
+    async with runtime.sessions.begin() as session:
+        audit.record(session, runtime.clock, actor, "servers.test", f"server {server.name}")
     try:
         transport = load_transport(runtime, server)
     except Exception as exc:  # bad stored config must show as a failed test, not a crash

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.feedback import mime, service, verp
 from mailconsole.feedback.imap import ImapMailbox
 from mailconsole.feedback.mailbox import ImapConfig, Mailbox, MailboxConfig, MaildirConfig
 from mailconsole.feedback.maildir import MaildirMailbox
 from mailconsole.feedback.parse import parse_message
+from mailconsole.store import audit
 from mailconsole.store.models import SendingServer
 
 if TYPE_CHECKING:
@@ -196,3 +198,13 @@ async def run_periodically(runtime: Runtime, stop: asyncio.Event, *, interval: f
             await asyncio.wait_for(stop.wait(), timeout=max(1.0, seconds))
         except TimeoutError:
             continue
+
+
+async def poll_now(runtime: Runtime, *, actor: Actor) -> PollReport:
+    """An operator's "poll now" (``Permission.CONFIG``): one pass over every mailbox, audited."""
+    actor.require(Permission.CONFIG)
+    report = await poll_once(runtime)
+    async with runtime.sessions.begin() as session:
+        audit.record(session, runtime.clock, actor, "feedback.poll",
+                     f"{report.fetched} read, {report.recorded} recorded, {report.unparsed} unparseable")
+    return report

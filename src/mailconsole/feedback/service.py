@@ -14,6 +14,7 @@ is logged with outcome ``forged_verp: …`` and counted, and changes no contact.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -256,41 +257,78 @@ class EventFilter:
         return query
 
 
+@dataclass(frozen=True, slots=True)
+class FeedbackEventView:
+    """One row of the feedback log as the console and CLI show it (no ORM row leaves here)."""
+
+    id: int
+    at: dt.datetime
+    source: str
+    kind: str
+    recipient: str
+    contact_id: int | None
+    message_id: int | None
+    status_code: str
+    detail: str
+    outcome: str
+
+    @classmethod
+    def of(cls, row: FeedbackEvent) -> FeedbackEventView:
+        return cls(row.id, row.at, row.source, row.kind, row.recipient, row.contact_id, row.message_id,
+                   row.status_code or "", row.detail or "", row.outcome or "")
+
+
+@dataclass(frozen=True, slots=True)
+class UnparsedView:
+    """A kept bounce-mailbox item we could not parse."""
+
+    id: int
+    at: dt.datetime
+    source: str
+    reason: str
+    raw: bytes
+
+    @classmethod
+    def of(cls, row: UnparsedMail) -> UnparsedView:
+        return cls(row.id, row.at, row.source, row.reason, row.raw)
+
+
 async def recent_events(
     runtime: Runtime, *, before_id: int | None = None, limit: int = 100, flt: EventFilter | None = None
-) -> list[FeedbackEvent]:
+) -> list[FeedbackEventView]:
     """Newest first, keyset-paginated by id: a window, never the whole table."""
     query = select(FeedbackEvent).order_by(FeedbackEvent.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(FeedbackEvent.id < before_id)
     query = (flt or EventFilter()).apply(query)
     async with runtime.sessions() as session:
-        return list((await session.execute(query)).scalars().all())
+        return [FeedbackEventView.of(r) for r in (await session.execute(query)).scalars().all()]
 
 
 async def events_after(
     runtime: Runtime, after_id: int, *, limit: int = 200, flt: EventFilter | None = None
-) -> list[FeedbackEvent]:
+) -> list[FeedbackEventView]:
     """Events newer than the last one shown, oldest first (for a live log)."""
     query = select(FeedbackEvent).where(FeedbackEvent.id > after_id).order_by(FeedbackEvent.id).limit(limit)
     query = (flt or EventFilter()).apply(query)
     async with runtime.sessions() as session:
-        return list((await session.execute(query)).scalars().all())
+        return [FeedbackEventView.of(r) for r in (await session.execute(query)).scalars().all()]
 
 
 async def unparsed_items(
     runtime: Runtime, *, before_id: int | None = None, limit: int = 100
-) -> list[UnparsedMail]:
+) -> list[UnparsedView]:
     query = select(UnparsedMail).order_by(UnparsedMail.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(UnparsedMail.id < before_id)
     async with runtime.sessions() as session:
-        return list((await session.execute(query)).scalars().all())
+        return [UnparsedView.of(r) for r in (await session.execute(query)).scalars().all()]
 
 
-async def unparsed_item(runtime: Runtime, item_id: int) -> UnparsedMail | None:
+async def unparsed_item(runtime: Runtime, item_id: int) -> UnparsedView | None:
     async with runtime.sessions() as session:
-        return await session.get(UnparsedMail, item_id)
+        row = await session.get(UnparsedMail, item_id)
+        return UnparsedView.of(row) if row is not None else None
 
 
 async def unparsed_count(runtime: Runtime) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from mailconsole.domain.policy import SCOPES, STREAMS
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.runtime import Runtime
 from mailconsole.store.audit import record
 from mailconsole.store.models import Account, ApiKey
@@ -92,13 +93,14 @@ async def create_key(
     name: str = "",
     scopes: Iterable[str] = ("mail:send",),
     allowed_streams: Iterable[str] = STREAMS,
-    audit_role: str | None = None,
-) -> tuple[ApiKey, str]:
-    """Create a key; return the row and the plaintext, which is never available again.
+    actor: Actor,
+) -> tuple[KeyInfo, str]:
+    """Create a key; return what lists show and the plaintext, which is never available again.
 
-    With ``audit_role`` (console and CLI) the creation is written to the audit log in the
-    same transaction.
+    Needs ``Permission.CONFIG``; the creation is written to the audit log in the same
+    transaction.
     """
+    actor.require(Permission.CONFIG)
     scope_list = _check_choices("scope", scopes, SCOPES)
     stream_list = _check_choices("stream", allowed_streams, STREAMS)
     if not stream_list:
@@ -122,10 +124,10 @@ async def create_key(
             )
             session.add(key)
             await session.flush()
-            if audit_role is not None:
-                detail = f"id={key.id} prefix={prefix} name={name!r} scopes={scope_list} streams={stream_list}"
-                record(session, runtime.clock, audit_role, "api_key.create", detail)
-        return key, plaintext
+            detail = f"id={key.id} prefix={prefix} name={name!r} scopes={scope_list} streams={stream_list}"
+            record(session, runtime.clock, actor, "api_key.create", detail)
+            info = KeyInfo.of(key)
+        return info, plaintext
     raise RuntimeError("could not find a free key prefix")  # pragma: no cover
 
 
@@ -174,14 +176,14 @@ async def list_keys(runtime: Runtime, *, account_id: int | None = None) -> list[
         return [KeyInfo.of(k) for k in (await session.execute(query)).scalars()]
 
 
-async def revoke_key(runtime: Runtime, key_id: int, *, audit_role: str | None = None) -> KeyInfo:
+async def revoke_key(runtime: Runtime, key_id: int, *, actor: Actor) -> KeyInfo:
     """Revoke a key for good; the next AUTH or API call with it fails. Idempotent."""
+    actor.require(Permission.CONFIG)
     async with runtime.sessions.begin() as session:
         key = await session.get(ApiKey, key_id)
         if key is None:
             raise KeyInputError(f"no API key with id {key_id}")
         key.revoked = True
         await session.flush()
-        if audit_role is not None:
-            record(session, runtime.clock, audit_role, "api_key.revoke", f"id={key.id} prefix={key.prefix}")
+        record(session, runtime.clock, actor, "api_key.revoke", f"id={key.id} prefix={key.prefix}")
         return KeyInfo.of(key)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.domain.addresses import AddressError, normalize_domain, provider_kind
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.senders import dkim
 from mailconsole.senders.dns_checks import (
     PASS,
@@ -148,10 +149,14 @@ async def add_domain(
     domain: str,
     selector: str | None = None,
     *,
-    role: str = "admin",
+    actor: Actor,
     account_id: int | None = None,
 ) -> DomainView:
-    """Add a sending domain with a fresh 2048-bit DKIM key (private half encrypted at rest)."""
+    """Add a sending domain with a fresh 2048-bit DKIM key (private half encrypted at rest).
+
+    Needs ``Permission.CONFIG``; the audit row is written in the same transaction.
+    """
+    actor.require(Permission.CONFIG)
     name = clean_domain(domain)
     chosen = clean_selector(selector) if selector else f"mc{runtime.clock.now():%Y%m}"
     account = await _account(runtime, account_id)
@@ -174,7 +179,7 @@ async def add_domain(
         )
         session.add(row)
         await session.flush()
-        audit.record(session, runtime.clock, role, "domains.add", f"{name} selector={chosen}")
+        audit.record(session, runtime.clock, actor, "domains.add", f"{name} selector={chosen}")
         view = _view(row)
     dkim.forget_cached_key(runtime, name)
     return view

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.domain.addresses import RuleError, identity_rules, normalize_address
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.store import audit
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import Account, SenderIdentity
@@ -132,10 +133,14 @@ async def save_identity(
     sender_name: str,
     from_addr: str,
     reply_to: str,
-    role: str = "admin",
+    actor: Actor,
     account_id: int | None = None,
 ) -> IdentityView:
-    """Check every rule, then store the identity (no longer a placeholder) and audit it."""
+    """Check every rule, then store the identity (no longer a placeholder) and audit it.
+
+    Needs ``Permission.CONFIG``; the audit row is written in the same transaction.
+    """
+    actor.require(Permission.CONFIG)
     errors = identity_rules(sender_name, from_addr, reply_to)
     if errors:
         raise IdentityRulesBroken(errors)
@@ -152,5 +157,5 @@ async def save_identity(
         row.is_placeholder = False
         row.updated_at = now
         await session.flush()
-        audit.record(session, runtime.clock, role, "identity.set", f"{name} <{sender}> reply-to {reply}")
+        audit.record(session, runtime.clock, actor, "identity.set", f"{name} <{sender}> reply-to {reply}")
         return _view(account, row)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailconsole.domain.addresses import AddressError, normalize_address
 from mailconsole.domain.results import ResultKind
+from mailconsole.domain.roles import Actor, Permission
 from mailconsole.senders.dkim import sign_message
 from mailconsole.senders.identity import get_identity
 from mailconsole.senders.servers import default_server
@@ -94,9 +95,13 @@ def build_test_message(sender: str, recipient: str, identity_from: str, server: 
 
 
 async def send_test(
-    runtime: Runtime, to_address: str, *, role: str = "admin", account_id: int | None = None
+    runtime: Runtime, to_address: str, *, actor: Actor, account_id: int | None = None
 ) -> TestSendResult:
-    """Send one test message now and report the server's answer (never queued, never retried)."""
+    """Send one test message now and report the server's answer (never queued, never retried).
+
+    Needs ``Permission.CONFIG``; the result is audited.
+    """
+    actor.require(Permission.CONFIG)
     try:
         recipient = normalize_address(to_address)
     except AddressError as exc:
@@ -130,7 +135,7 @@ async def send_test(
         reply=_reply(result),
     )
     async with runtime.sessions.begin() as session:
-        audit.record(session, runtime.clock, role, "identity.test", outcome.summary[:500])
+        audit.record(session, runtime.clock, actor, "identity.test", outcome.summary[:500])
     return outcome
 
 

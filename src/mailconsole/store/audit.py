@@ -1,21 +1,18 @@
-"""The audit log: who did what from the console or CLI, with the OS user and time."""
+"""The audit log: who did what, in which role, from which interface, and when.
+
+Services call ``record`` inside the transaction that makes the change, so a change and its
+audit row commit together or not at all.
+"""
 
 from __future__ import annotations
-
-import getpass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.clock import Clock
+from mailconsole.domain.roles import Actor
 from mailconsole.store.models import AuditEntry
 
 
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
-
-
-def record(session: AsyncSession, clock: Clock, role: str, action: str, detail: str = "") -> None:
-    session.add(AuditEntry(at=clock.now(), os_user=os_user(), role=role, action=action, detail=detail))
+def record(session: AsyncSession, clock: Clock, actor: Actor, action: str, detail: str = "") -> None:
+    session.add(AuditEntry(at=clock.now(), os_user=actor.who, role=actor.role.value,
+                           interface=actor.interface.value, action=action, detail=detail))

@@ -393,6 +393,8 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     os_user: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
+    # console | cli | api | system: the same person acting from two places reads apart.
+    interface: Mapped[str] = mapped_column(String(20), default="", server_default="")
     action: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(Text, default="")
 

@@ -15,12 +15,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
+from mailconsole.contacts.accounts import default_account_id
 from mailconsole.domain.policy import STREAMS
-from mailconsole.domain.roles import Permission
+from mailconsole.domain.roles import Permission, PermissionDenied
 from mailconsole.intake import keys as keys_service
-from mailconsole.store.bootstrap import default_account_id
 
 
 def parse_create_input(value: str) -> tuple[str, list[str]]:
@@ -122,8 +122,11 @@ class ApiKeysPane(Vertical):
             account_id = await default_account_id(runtime_of(self))
             row, plaintext = await keys_service.create_key(
                 runtime_of(self), account_id=account_id, name=name, allowed_streams=streams,
-                audit_role=role_of(self).value,
+                actor=actor_of(self),
             )
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except keys_service.KeyInputError as exc:
             error.update(str(exc))
             return
@@ -166,7 +169,11 @@ class ApiKeysPane(Vertical):
 
     @work(exclusive=True, group="keys-revoke", exit_on_error=False)
     async def _revoke(self, key_id: int) -> None:
-        info = await keys_service.revoke_key(runtime_of(self), key_id, audit_role=role_of(self).value)
+        try:
+            info = await keys_service.revoke_key(runtime_of(self), key_id, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         self.query_one("#key-created", Static).set_class(True, "hidden")  # the secret goes away too
         self.app.notify(f"key {info.id} ({info.prefix}) revoked")
         self.reload(select_id=key_id)

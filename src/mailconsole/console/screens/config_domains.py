@@ -15,8 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Label, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
-from mailconsole.domain.roles import Permission
+from mailconsole.console.context import actor_of, authorize, runtime_of
+from mailconsole.domain.roles import Permission, PermissionDenied
 from mailconsole.senders.domains import (
     DomainError,
     DomainView,
@@ -161,8 +161,8 @@ class DomainsPane(Vertical):
         error = self.query_one("#domain-error", Static)
         error.update(f"generating a DKIM key for {domain} …")
         try:
-            view = await add_domain(runtime_of(self), domain, selector, role=role_of(self).value)
-        except DomainError as exc:
+            view = await add_domain(runtime_of(self), domain, selector, actor=actor_of(self))
+        except (DomainError, PermissionDenied) as exc:
             error.update(str(exc))
             return
         error.update("")

@@ -15,9 +15,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, role_of, runtime_of
 from mailconsole.domain.addresses import identity_rules
-from mailconsole.domain.roles import Permission, allowed
+from mailconsole.domain.roles import Permission, PermissionDenied, allowed
 from mailconsole.senders.identity import IdentityRulesBroken, IdentityView, get_identity, save_identity
 from mailconsole.senders.test_send import TEST_SEND_NOTE, TestSendError, send_test
 
@@ -164,8 +164,11 @@ class IdentityPane(VerticalScroll):
                 sender_name=values["sender_name"],
                 from_addr=values["from_addr"],
                 reply_to=values["reply_to"],
-                role=role_of(self).value,
+                actor=actor_of(self),
             )
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except IdentityRulesBroken as exc:
             self._show_errors({e.field: e.message for e in reversed(exc.errors)})
             return
@@ -185,8 +188,8 @@ class IdentityPane(VerticalScroll):
     async def _test(self, to: str) -> None:
         result = self.query_one("#test-result", Static)
         try:
-            outcome = await send_test(runtime_of(self), to, role=role_of(self).value)
-        except TestSendError as exc:
+            outcome = await send_test(runtime_of(self), to, actor=actor_of(self))
+        except (TestSendError, PermissionDenied) as exc:
             result.set_classes("failed")
             result.update(str(exc))
             return

@@ -6,16 +6,15 @@ each message back under its field in the reopened form, so nothing typed is lost
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import select
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Static
 
-from mailconsole.console.context import authorize, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.formatting import state_text
 from mailconsole.console.widgets.server_form import (
     ServerFormScreen,
@@ -24,10 +23,12 @@ from mailconsole.console.widgets.server_form import (
     service_kwargs,
     streams_form_text,
 )
-from mailconsole.domain.roles import Permission
+from mailconsole.domain.roles import Permission, PermissionDenied
 from mailconsole.feedback.handler import build_bounce_handler
-from mailconsole.store.bootstrap import default_account_id
-from mailconsole.store.models import SendingDomain, SendingServer
+from mailconsole.senders.domains import list_domains
+
+if TYPE_CHECKING:
+    from mailconsole.delivery.servers import ServerConfigView
 
 
 def _servers_service() -> Any:
@@ -44,7 +45,7 @@ class ServerFormsPane(Container):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.servers: list[SendingServer] = []
+        self.servers: list[ServerConfigView] = []
 
     def compose(self) -> ComposeResult:
         yield Static("a adds a server, e or enter edits the highlighted one", classes="summary")
@@ -57,27 +58,19 @@ class ServerFormsPane(Container):
 
     @work(exclusive=True, group="config-servers", exit_on_error=False)
     async def reload(self) -> None:
-        runtime = runtime_of(self)
-        async with runtime.sessions() as session:
-            self.servers = list((await session.execute(
-                select(SendingServer).order_by(SendingServer.name).limit(500))).scalars())
+        self.servers = await _servers_service().list_server_configs(runtime_of(self))
         table = self.query_one(DataTable)
         table.clear()
         for s in self.servers:
             speed = "unlimited" if s.speed_mode == "unlimited" else f"{s.speed_limit}/{s.speed_mode}"
-            table.add_row(s.name, s.type, s.group.name if s.group else "-", state_text(s.state),
+            table.add_row(s.name, s.type, s.group, state_text(s.state),
                           speed, streams_form_text(s.streams), "yes" if s.active else "no", key=str(s.id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_edit()
 
     async def _domains(self) -> list[tuple[str, int]]:
-        runtime = runtime_of(self)
-        account_id = await default_account_id(runtime)
-        async with runtime.sessions() as session:
-            rows = await session.execute(select(SendingDomain.domain, SendingDomain.id).where(
-                SendingDomain.account_id == account_id).order_by(SendingDomain.domain).limit(200))
-            return [(str(d), int(i)) for d, i in rows.all()]
+        return [(d.domain, d.id) for d in (await list_domains(runtime_of(self)))[:200]]
 
     def action_add(self) -> None:
         if authorize(self, Permission.CONFIG):
@@ -92,14 +85,14 @@ class ServerFormsPane(Container):
             return
         s = self.servers[table.cursor_row]
         self._open(ServerFormValues(
-            type=s.type, name=s.name, group=s.group.name if s.group else "default", active=s.active,
+            type=s.type, name=s.name, group=s.group, active=s.active,
             from_name=s.from_name, from_local_part=s.from_local_part, from_domain_id=s.from_domain_id,
             reply_to=s.reply_to,
             speed_mode=s.speed_mode, speed_limit=str(s.speed_limit or ""),
             concurrency=str(s.concurrency), streams=streams_form_text(s.streams),
-            fields=dict(s.settings or {}),
+            fields=dict(s.settings),
             bounce=bounce_form_values(s.bounce_handler),
-            bounce_existing=dict(s.bounce_handler or {})),
+            bounce_existing=dict(s.bounce_handler)),
             editing=True, errors=None, server_id=s.id)
 
     @work(group="config-servers-form", exit_on_error=False)
@@ -113,7 +106,7 @@ class ServerFormsPane(Container):
         service = _servers_service()
         app: Any = self.app
         # The service validates everything again and writes the audit row.
-        kwargs = service_kwargs(result, app.role.value)
+        kwargs = service_kwargs(result, actor_of(self))
         # The bounce mailbox, built (password encrypted) by its own declaration's function.
         handler, bounce_errors = build_bounce_handler(app.runtime, result.bounce, result.bounce_existing)
         if bounce_errors:
@@ -126,6 +119,9 @@ class ServerFormsPane(Container):
                 await service.edit_server(app.runtime, server_id, **kwargs)
             else:
                 await service.add_server(app.runtime, type=result.type, **kwargs)
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except service.ServerConfigError as exc:
             # Reopen with what was typed and each error under its field.
             self._open(result, editing=editing, errors=dict(exc.errors), server_id=server_id)

@@ -17,17 +17,16 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.contact_dialogs import ContactDetailScreen, ProgressScreen, PromptScreen
 from mailconsole.console.widgets.status_bubble import StatusBubble
+from mailconsole.contacts.accounts import default_account_id
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.importer import import_csv
-from mailconsole.contacts.queries import ContactFilter, ContactRow, contact_detail, page
+from mailconsole.contacts.queries import ContactFilter, ContactRow, contact_detail, window
 from mailconsole.contacts.safelist import request_safelist
-from mailconsole.contacts.verification import check_again, check_refusal, edit_address
-from mailconsole.domain.roles import Permission, Role
-from mailconsole.store import audit
-from mailconsole.store.bootstrap import default_account_id
+from mailconsole.contacts.verification import check_again, check_matching, check_refusal, edit_address
+from mailconsole.domain.roles import Permission, PermissionDenied
 
 PAGE_SIZE = 12
 
@@ -118,15 +117,17 @@ class ContactsPane(Vertical):
 
     # --- data -------------------------------------------------------------------------------
 
+    async def _account(self) -> int:
+        """The account this pane shows (the default one), looked up once."""
+        if self.account_id is None:
+            self.account_id = await default_account_id(runtime_of(self))
+        return self.account_id
+
     @work(exclusive=True, group="contacts-window", exit_on_error=False)
     async def load(self, after: str | None = None, before: str | None = None, cursor: int = 0,
                    start: str | None = None) -> None:
-        runtime = runtime_of(self)
-        if self.account_id is None:
-            self.account_id = await default_account_id(runtime)
-        async with runtime.sessions() as session:
-            rows = await page(session, self.account_id, self.flt, after=after, before=before, start=start,
-                              limit=self.page_size)
+        rows = await window(runtime_of(self), await self._account(), self.flt, after=after, before=before,
+                            start=start, limit=self.page_size)
         if (after is not None or before is not None) and not rows:
             self.loads += 1
             return  # already at the end: keep the window
@@ -219,17 +220,6 @@ class ContactsPane(Vertical):
 
     # --- actions ----------------------------------------------------------------------------
 
-    @property
-    def role(self) -> Role:
-        return role_of(self)
-
-    def _actor(self) -> str:
-        return f"{self.role.value}:{audit.os_user()}"
-
-    async def _audit(self, action: str, detail: str) -> None:
-        runtime = runtime_of(self)
-        async with runtime.sessions.begin() as session:
-            audit.record(session, runtime.clock, self.role.value, action, detail)
 
     def action_open(self) -> None:
         if self.current is not None:
@@ -237,7 +227,7 @@ class ContactsPane(Vertical):
 
     @work(group="contacts-action", exit_on_error=False)
     async def _open(self, address: str) -> None:
-        detail = await contact_detail(runtime_of(self), self.account_id or 1, address)
+        detail = await contact_detail(runtime_of(self), await self._account(), address)
         self.app.push_screen(ContactDetailScreen(detail))
 
     def action_check_again(self) -> None:
@@ -254,12 +244,14 @@ class ContactsPane(Vertical):
     async def _check(self, address: str) -> None:
         self.app.notify(f"Checking {address}…", timeout=2)
         try:
-            report = await check_again(runtime_of(self), account_id=self.account_id or 1,
-                                       address=address, actor=self._actor())
+            report = await check_again(runtime_of(self), account_id=await self._account(),
+                                       address=address, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except ContactError as exc:
             self.app.notify(str(exc), title="Check again", severity="error", timeout=6)
             return
-        await self._audit("contacts.check_again", f"{address}: {report.outcome} {report.detail}")
         if report.outcome == "fail":
             self.app.notify(f"Could not be processed: {report.detail}", title="Check again: fail",
                             severity="error", timeout=8)
@@ -280,12 +272,14 @@ class ContactsPane(Vertical):
     @work(group="contacts-action", exit_on_error=False)
     async def _safelist(self, address: str) -> None:
         try:
-            outcome = await request_safelist(runtime_of(self), account_id=self.account_id or 1,
-                                             address=address, actor=self._actor())
+            outcome = await request_safelist(runtime_of(self), account_id=await self._account(),
+                                             address=address, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except ContactError as exc:
             self.app.notify(str(exc), title="Request safelist", severity="warning", timeout=8)
             return
-        await self._audit("contacts.request_safelist", f"{address}: {outcome.state}")
         self.app.notify(f"Request #{outcome.request_id}: {outcome.message}", title="Request safelist", timeout=6)
         self.reload()
 
@@ -303,12 +297,14 @@ class ContactsPane(Vertical):
     @work(group="contacts-action", exit_on_error=False)
     async def _edit(self, address: str, new_address: str) -> None:
         try:
-            normal = await edit_address(runtime_of(self), account_id=self.account_id or 1,
-                                        address=address, new_address=new_address, actor=self._actor())
+            normal = await edit_address(runtime_of(self), account_id=await self._account(),
+                                        address=address, new_address=new_address, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except ContactError as exc:
             self.app.notify(str(exc), title="Edit address", severity="error", timeout=8)
             return
-        await self._audit("contacts.edit_address", f"{address} -> {normal}")
         self.app.notify(f"Address changed to {normal}; press c to check it again.", timeout=6)
         self.query_one("#filter", Input).value = normal  # jump to the edited contact
 
@@ -328,8 +324,11 @@ class ContactsPane(Vertical):
     @work(group="contacts-bulk", exit_on_error=False)
     async def _import(self, path: str, screen: ProgressScreen) -> None:
         try:
-            report = await import_csv(runtime_of(self), path, account_id=self.account_id or 1,
-                                      actor=self._actor(), role=self.role.value, progress=screen.advance)
+            report = await import_csv(runtime_of(self), path, account_id=await self._account(),
+                                      actor=actor_of(self), progress=screen.advance)
+        except PermissionDenied as exc:
+            screen.finish(str(exc))
+            return
         except ContactError as exc:
             screen.finish(f"Import failed: {exc}")
             return
@@ -358,28 +357,12 @@ class ContactsPane(Vertical):
 
     @work(group="contacts-bulk", exit_on_error=False)
     async def _bulk_check(self, flt: ContactFilter, screen: ProgressScreen) -> None:
-        runtime = runtime_of(self)
-        account_id = self.account_id or 1
-        counts = {"passed": 0, "failed": 0, "fail": 0, "skipped": 0}
-        after: str | None = None
-        done = 0
-        for _ in range(100_000):  # bounded: at most 100k pages
-            async with runtime.sessions() as session:
-                batch = await page(session, account_id, flt, after=after, limit=200)
-            if not batch:
-                break
-            for row in batch:
-                done += 1
-                if check_refusal(row.status):
-                    counts["skipped"] += 1
-                    continue
-                report = await check_again(runtime, account_id=account_id, address=row.address, actor=self._actor())
-                key = "fail" if report.outcome == "fail" else ("passed" if report.passed else "failed")
-                counts[key] += 1
-                screen.advance(done, done + (200 if len(batch) == 200 else 0))
-            after = batch[-1].address
-        await self._audit("contacts.bulk_check_again", str(counts))
-        screen.advance(done, done)
-        screen.finish(f"{counts['passed']} passed, {counts['failed']} failed verification, "
-                      f"{counts['fail']} could not be processed, {counts['skipped']} not checkable")
+        """The contacts service does the work (the CLI's `contacts check --all` is the same call)."""
+        try:
+            report = await check_matching(runtime_of(self), account_id=await self._account(), flt=flt,
+                                          actor=actor_of(self), progress=screen.advance)
+        except PermissionDenied as exc:
+            screen.finish(str(exc))
+            return
+        screen.finish(report.summary())
         self.reload()

@@ -25,13 +25,12 @@ from textual.coordinate import Coordinate
 from textual.events import Resize
 from textual.widgets import DataTable, Input, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.fit_columns import Column, add_columns, cell, fit_widths
-from mailconsole.domain.roles import Permission, Role
+from mailconsole.domain.roles import Permission, PermissionDenied
 from mailconsole.feedback import service
-from mailconsole.feedback.poller import poll_once
-from mailconsole.store import audit
-from mailconsole.store.models import FeedbackEvent, UnparsedMail
+from mailconsole.feedback.poller import poll_now
+from mailconsole.feedback.service import FeedbackEventView, UnparsedView
 
 WINDOW = 200
 
@@ -90,8 +89,8 @@ class EventsPane(Vertical):
         self.loads = 0  # completed loads (tests wait on it)
         self.polls = 0
         self.fitted_width = 80  # the columns are fitted to this; on_resize refits them
-        self.shown: dict[int, FeedbackEvent] = {}  # the events table's rows, in table order
-        self.unparsed: dict[int, UnparsedMail] = {}  # likewise for the unparsed table
+        self.shown: dict[int, FeedbackEventView] = {}  # the events table's rows, in table order
+        self.unparsed: dict[int, UnparsedView] = {}  # likewise for the unparsed table
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: recipient prefix, source:ses, kind:bounce", id="filter")
@@ -115,16 +114,12 @@ class EventsPane(Vertical):
 
     # --- helpers ------------------------------------------------------------------------
 
-    @property
-    def role(self) -> Role:
-        return role_of(self)
-
     def _table(self) -> DataTable[Any]:
         table_id = "#unparsed-table" if self.showing_unparsed else "#events-table"
         return self.query_one(table_id, DataTable)
 
     @staticmethod
-    def _event_cells(row: FeedbackEvent) -> tuple[Any, ...]:
+    def _event_cells(row: FeedbackEventView) -> tuple[Any, ...]:
         contact = row.recipient + ("" if row.contact_id else " (no contact)")
         return (
             cell(row.at.strftime("%m-%d %H:%M")),
@@ -135,12 +130,12 @@ class EventsPane(Vertical):
             cell(row.outcome, _OUTCOME_STYLE.get(row.outcome, "")),
         )
 
-    def _add_event(self, table: DataTable[Any], row: FeedbackEvent) -> None:
+    def _add_event(self, table: DataTable[Any], row: FeedbackEventView) -> None:
         table.add_row(*self._event_cells(row), key=str(row.id))
         self.shown[row.id] = row
 
     @staticmethod
-    def _unparsed_cells(item: UnparsedMail) -> tuple[Any, ...]:
+    def _unparsed_cells(item: UnparsedView) -> tuple[Any, ...]:
         reason = item.reason.splitlines()[0] if item.reason else ""
         return (cell(str(item.id)), cell(item.at.strftime("%m-%d %H:%M")), cell(item.source), cell(reason))
 
@@ -164,12 +159,12 @@ class EventsPane(Vertical):
         if table.row_count:
             table.move_cursor(row=min(max(cursor, 0), table.row_count - 1))
 
-    def _show_current(self, row: FeedbackEvent | UnparsedMail | None) -> None:
+    def _show_current(self, row: FeedbackEventView | UnparsedView | None) -> None:
         """The highlighted row's columns that may be cut, in full, under the table."""
         line = Text(no_wrap=False)
         if row is None:
             line.append("nothing selected", style="dim")
-        elif isinstance(row, UnparsedMail):
+        elif isinstance(row, UnparsedView):
             line.append(f"#{row.id} {row.at:%m-%d %H:%M:%S}  {row.source}  ")
             line.append(row.reason.splitlines()[0] if row.reason else "-", style="bold")
         else:
@@ -256,7 +251,7 @@ class EventsPane(Vertical):
             table.move_cursor(row=table.row_count - 1)
         self._summary(table.row_count)
 
-    def _fill_unparsed(self, items: list[UnparsedMail]) -> None:
+    def _fill_unparsed(self, items: list[UnparsedView]) -> None:
         table = self.query_one("#unparsed-table", DataTable)
         table.clear()
         self.unparsed = {item.id: item for item in items}
@@ -318,10 +313,11 @@ class EventsPane(Vertical):
     async def _poll(self) -> None:
         runtime = runtime_of(self)
         self.app.notify("Polling the bounce mailboxes…", timeout=3)
-        report = await poll_once(runtime)
-        async with runtime.sessions.begin() as session:
-            audit.record(session, runtime.clock, self.role.value, "feedback.poll",
-                         f"{report.fetched} read, {report.recorded} recorded, {report.unparsed} unparseable")
+        try:
+            report = await poll_now(runtime, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         errors = [f"{m.label}: {m.error}" for m in report.mailboxes if m.error]
         if not report.mailboxes:
             self.app.notify("No bounce mailbox is configured.", severity="warning", timeout=5)

@@ -17,12 +17,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.widgets import DataTable, Input, Static
 
-from mailconsole.console.context import authorize, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import STATE_STYLE, relative, state_text
 from mailconsole.console.widgets.message_detail import MessageDetailScreen
 from mailconsole.delivery import queue as queue_service
-from mailconsole.domain.roles import Permission
+from mailconsole.domain.roles import Permission, PermissionDenied
 
 STATE_FILTERS: tuple[str | None, ...] = (None, "queued", "sending", "deferred", "held", "sent",
                                          "failed", "cancelled", "suppressed")
@@ -255,8 +255,11 @@ class QueuePane(Container):
         func: Callable[..., Awaitable[int]] = getattr(queue_service, func_name)
         app: Any = self.app
         try:
-            # The service checks states and writes the audit row (with the OS user).
-            changed = await func(app.runtime, [message_id], app.role.value)
+            # The service checks the permission and states and writes the audit row.
+            changed = await func(app.runtime, [message_id], actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except Exception as exc:  # the service's words, shown as they are
             app.notify(str(exc), title=f"Could not {name}", severity="error", timeout=6)
             return

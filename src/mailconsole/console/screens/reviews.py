@@ -14,13 +14,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from mailconsole.console.context import authorize, role_of, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.contact_dialogs import PromptScreen
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.reviews import ReviewItem, decide, list_requests
 from mailconsole.domain.bubbles import LABELS
-from mailconsole.domain.roles import Permission
-from mailconsole.store import audit
+from mailconsole.domain.roles import Permission, PermissionDenied
 
 
 class ReviewsPane(Vertical):
@@ -89,16 +88,14 @@ class ReviewsPane(Vertical):
 
     @work(group="reviews-action", exit_on_error=False)
     async def _decide(self, request_id: int, approve: bool, note: str) -> None:
-        runtime = runtime_of(self)
-        role = role_of(self)
-        actor = f"{role.value}:{audit.os_user()}"
         try:
-            item = await decide(runtime, request_id=request_id, approve=approve, actor=actor, note=note)
+            item = await decide(runtime_of(self), request_id=request_id, approve=approve,
+                                actor=actor_of(self), note=note)
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except ContactError as exc:
             self.app.notify(str(exc), title="Review", severity="error", timeout=6)
             return
-        async with runtime.sessions.begin() as session:
-            audit.record(session, runtime.clock, role.value, f"reviews.{item.state}",
-                         f"#{item.id} {item.address} {note}")
         self.app.notify(f"Request #{item.id} for {item.address} {item.state}.", title="Review", timeout=5)
         self.refresh_requests()

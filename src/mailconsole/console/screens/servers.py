@@ -18,11 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
-from mailconsole.console.context import authorize, runtime_of
+from mailconsole.console.context import actor_of, authorize, refuse, runtime_of
 from mailconsole.console.widgets.confirm import ConfirmScreen
 from mailconsole.console.widgets.formatting import mini_sparkline, state_text
 from mailconsole.delivery import servers as servers_service
-from mailconsole.domain.roles import Permission
+from mailconsole.domain.roles import Permission, PermissionDenied
 
 
 def _failures_text(stats: Any) -> Text:
@@ -178,17 +178,15 @@ class ServersPane(Container):
         func: Callable[..., Awaitable[Any]] = getattr(servers_service, func_name)
         server_id = next(s.id for s in self.stats if s.name == name)
         try:
-            # The service changes the state and writes the audit row (with the OS user).
-            if func_name == "test_server":
-                result = await func(app.runtime, server_id)
-            else:
-                result = await func(app.runtime, server_id, app.role.value)
+            # The service checks the permission, acts and writes the audit row.
+            result = await func(app.runtime, server_id, actor=actor_of(self))
+        except PermissionDenied as exc:
+            refuse(self, exc)
+            return
         except Exception as exc:
             app.notify(str(exc), title=f"{func_name.replace('_', ' ')} failed", severity="error",
                        timeout=6)
             return
-        if func_name == "test_server":
-            await app.audit("servers.test", f"server {name}")
         if done is None:  # test connection: the transport's own words
             ok = bool(getattr(result, "ok", False))
             app.notify(str(getattr(result, "detail", result)), title=f"{name}: {'OK' if ok else 'failed'}",

@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from mailconsole.console.context import runtime_of
 from mailconsole.domain.policy import STREAMS
+from mailconsole.domain.roles import Actor
 from mailconsole.feedback.handler import BOUNCE_HANDLER_FIELDS, build_bounce_handler
 from mailconsole.transports.base import FieldSpec, parse_fields
 from mailconsole.transports.registry import TRANSPORT_MODULES, transport_class, transport_fields
@@ -317,7 +318,7 @@ class ServerFormScreen(ModalScreen[ServerFormValues | None]):
             self.action_cancel()
 
 
-def service_kwargs(values: ServerFormValues, actor: str) -> dict[str, Any]:
+def service_kwargs(values: ServerFormValues, actor: Actor) -> dict[str, Any]:
     """The form's values in the shape ``add_server`` / ``edit_server`` take."""
     return {
         "name": values.name, "group": values.group or "default", "fields": dict(values.fields),

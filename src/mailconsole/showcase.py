@@ -17,6 +17,7 @@ from mailconsole.contacts.safelist import request_safelist
 from mailconsole.contacts.service import get_or_create_contact, record_delivery_outcome
 from mailconsole.delivery import servers
 from mailconsole.delivery.queue import enqueue
+from mailconsole.domain.roles import Actor, Interface, Role
 from mailconsole.feedback.model import FeedbackReport
 from mailconsole.feedback.service import record_report
 from mailconsole.intake.keys import create_key
@@ -24,6 +25,9 @@ from mailconsole.runtime import Runtime
 from mailconsole.senders.domains import add_domain
 from mailconsole.store.bootstrap import default_account_id
 from mailconsole.store.models import ApiKey, DeliveryAttempt, Message, SendingDomain
+
+# The sample data's author: audited as the system, named in logs as the admin.
+SEEDER = Actor("admin", Role.ADMIN, Interface.SYSTEM)
 
 # (address, what happened to it): one contact in every status, plus a few active ones
 SHOWCASE_CONTACTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -73,12 +77,12 @@ async def seed_showcase(runtime: Runtime) -> None:
     now = runtime.clock.now()
     relay = await servers.add_server(runtime, name="relay-eu-1", type="smtp", group="default",
                                      fields={"host": "smtp.eu.example.net", "port": "587"},
-                                     speed_mode="hour", speed_limit=600, concurrency=4)
+                                     speed_mode="hour", speed_limit=600, concurrency=4, actor=SEEDER)
     backup = await servers.add_server(runtime, name="relay-us-2", type="smtp", group="default",
-                                      fields={"host": "smtp.us.example.net", "port": "587"})
+                                      fields={"host": "smtp.us.example.net", "port": "587"}, actor=SEEDER)
     bulk = await servers.add_server(runtime, name="bulk-sendmail", type="sendmail", group="bulk",
-                                    fields={}, speed_mode="day", speed_limit=5000)
-    await servers.pause_server(runtime, backup.id, "admin")
+                                    fields={}, speed_mode="day", speed_limit=5000, actor=SEEDER)
+    await servers.pause_server(runtime, backup.id, actor=Actor("admin", Role.ADMIN, Interface.SYSTEM))
     for address, effects in SHOWCASE_CONTACTS:
         for n, effect in enumerate(effects):
             reply = {"hard_bounce": "550 5.1.1 user unknown", "soft_bounce": "452 4.2.2 mailbox full",
@@ -89,7 +93,8 @@ async def seed_showcase(runtime: Runtime) -> None:
             await record_delivery_outcome(runtime, account_id=account, recipient=address, effect=effect,
                                           reply_text=reply, message_id=None, actor="engine",
                                           dedup_key=f"showcase:{address}:{n}")
-    await request_safelist(runtime, account_id=account, address="annoyed@example.com", actor="support")
+    await request_safelist(runtime, account_id=account, address="annoyed@example.com",
+                           actor=Actor("support", Role.SUPPORT, Interface.SYSTEM))
     raw = (b"From: Acme News <news@acme.example>\r\nTo: reader@example.org\r\n"
            b"Subject: March newsletter\r\n\r\nHello.\r\n")
     recipients = [a for a, _ in SHOWCASE_CONTACTS] + [f"reader{i:03d}@example.org" for i in range(90)]
@@ -123,13 +128,13 @@ async def seed_showcase(runtime: Runtime) -> None:
                                                     event_key=f"showcase-{n}"))
     for name, verdicts in (("acme.example", ("pass", "pass", "pass")),
                            ("news.acme.example", ("pass", "fail", "missing"))):
-        await add_domain(runtime, name, "mc1")
+        await add_domain(runtime, name, "mc1", actor=SEEDER)
         async with runtime.sessions.begin() as session:
             await session.execute(update(SendingDomain).where(SendingDomain.domain == name).values(
                 spf_verdict=verdicts[0], spf_reason="include:_spf.acme.example found",
                 dkim_verdict=verdicts[1], dkim_reason="mc1._domainkey TXT checked",
                 dmarc_verdict=verdicts[2], dmarc_reason="_dmarc TXT checked", checked_at=now,
                 dkim_public_key=SHOWCASE_DKIM_PUBLIC_KEY))
-    key, _ = await create_key(runtime, account_id=account, name="website", audit_role="admin")
+    key, _ = await create_key(runtime, account_id=account, name="website", actor=SEEDER)
     async with runtime.sessions.begin() as session:
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(prefix=SHOWCASE_KEY_PREFIX))
