@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 
 from sqlalchemy import func, select
 
+from mailconsole import boot
 from mailconsole.clock import Clock
 from mailconsole.contacts.service import record_delivery_outcome
 from mailconsole.delivery import servers
@@ -129,7 +130,7 @@ async def demo_runtime(settings: Settings, *, clock: Clock | None = None
     sink = CaptureSink(CaptureHandler(maildir=maildir))
     sink.start()
     try:
-        async with Runtime.open(demo_settings(settings), clock=clock) as runtime:
+        async with boot.open_runtime(demo_settings(settings), clock=clock) as runtime:
             await seed_demo(runtime, sink.port)
             yield runtime, sink
     finally:
@@ -150,7 +151,7 @@ async def run_demo(settings: Settings, role: str | None = None, *, console: bool
     ``role`` if given; asking for more than that is refused before anything is opened.
     """
     from mailconsole.access import local_actor
-    from mailconsole.console.app import run_console_async
+    from mailconsole.boot import run_console
 
     who = local_actor(demo_settings(settings), Interface.CONSOLE, role)
 
@@ -160,7 +161,7 @@ async def run_demo(settings: Settings, role: str | None = None, *, console: bool
                    f"({await message_count(runtime)} messages; sink was on port {sink.port})"
         feeder = asyncio.create_task(trickle(runtime))
         try:
-            await run_console_async(runtime.settings, who, runtime=runtime)
+            await run_console(runtime.settings, who, runtime=runtime)
         finally:
             feeder.cancel()
             with suppress(asyncio.CancelledError):

@@ -2,6 +2,8 @@
 
 The console, the relay, the HTTP API and the engine all take a Runtime, so a test can build
 one on a temporary SQLite file with a controlled clock and exercise the real services.
+Opening one migrates and makes the store's default rows; what the areas need at start and
+which parts run is ``mailconsole.boot``'s job (the composition root), not this module's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import mailconsole.senders.bootstrap  # noqa: F401  registers the placeholder-identity hook
 from mailconsole.clock import Clock, SystemClock
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import ensure_defaults
@@ -57,7 +58,7 @@ class Runtime:
                 clock=clock or SystemClock(),
             )
             if migrate:
-                await ensure_defaults(runtime)
+                await ensure_defaults(runtime.sessions, runtime.clock)
             yield runtime
         finally:
             await engine.dispose()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from mailconsole.boot import queue_mail
 from mailconsole.clock import FixedClock
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.queries import contact_detail
@@ -100,8 +101,8 @@ async def test_three_requests_in_a_day_queue_one_summary_once(runtime: Runtime, 
     for name in ("a", "b", "c"):
         await request_safelist(runtime, account_id=1, address=f"{name}@example.com", actor=SYSTEM)
     day = clock.now().date()
-    first = await send_summary(runtime, account_id=1, day=day)
-    again = await send_summary(runtime, account_id=1, day=day)  # e.g. after a restart
+    first = await send_summary(runtime, account_id=1, day=day, queue_mail=queue_mail)
+    again = await send_summary(runtime, account_id=1, day=day, queue_mail=queue_mail)  # e.g. after a restart
     assert (first.sent, first.items, again.sent, again.already_sent) == (True, 3, False, True)
     async with runtime.sessions() as session:
         messages = list((await session.execute(select(Message))).scalars())
@@ -122,9 +123,11 @@ async def test_three_requests_in_a_day_queue_one_summary_once(runtime: Runtime, 
 async def test_summary_preview_sends_nothing(runtime: Runtime, clock: FixedClock) -> None:
     await complain(runtime, "f@example.com")
     await request_safelist(runtime, account_id=1, address="f@example.com", actor=SYSTEM)
-    result = await send_summary(runtime, account_id=1, day=clock.now().date(), preview=True)
+    result = await send_summary(runtime, account_id=1, day=clock.now().date(), preview=True,
+                                queue_mail=queue_mail)
     assert result.items == 1 and "f@example.com: waiting for review" in result.text
-    other_day = await send_summary(runtime, account_id=1, day=clock.now().date() - dt.timedelta(days=1))
+    other_day = await send_summary(runtime, account_id=1, day=clock.now().date() - dt.timedelta(days=1),
+                                   queue_mail=queue_mail)
     assert other_day.items == 0 and not other_day.sent
     async with runtime.sessions() as session:
         assert (await session.execute(select(Message))).first() is None
@@ -147,7 +150,7 @@ async def test_three_requests_produce_one_summary_email_received_by_a_real_sink_
     engine = Engine(runtime)
     try:
         for _ in range(2):  # a second run (e.g. after a restart) must not send it again
-            await send_summary(runtime, account_id=1, day=clock.now().date())
+            await send_summary(runtime, account_id=1, day=clock.now().date(), queue_mail=queue_mail)
             await engine.run_until_idle()
     finally:
         await engine.stop()

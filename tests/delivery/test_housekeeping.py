@@ -7,6 +7,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from mailconsole import boot
 from mailconsole.clock import FixedClock
 from mailconsole.contacts.safelist import request_safelist
 from mailconsole.contacts.service import record_delivery_outcome
@@ -37,7 +38,7 @@ async def test_next_day_housekeeping_sends_the_summary_once_and_stops_promptly(
     clock.advance(days=1)  # the summary is for "yesterday"
 
     # A bounce interval of an hour: stop() must not wait for it.
-    housekeeping = Housekeeping(runtime, summary_interval=0.01, bounce_interval=3600)
+    housekeeping = boot.housekeeping(runtime, summary_interval=0.01, bounce_interval=3600)
     await housekeeping.start()
     for _ in range(300):  # bounded: up to ~3 s
         if await _count(runtime, SafelistSummary):
@@ -57,12 +58,12 @@ async def test_next_day_housekeeping_sends_the_summary_once_and_stops_promptly(
 async def test_a_failing_job_is_retried_and_does_not_stop_the_other(runtime: Runtime) -> None:
     runs = {"summary": 0}
 
-    class Flaky(Housekeeping):
-        async def _summaries(self) -> None:
-            runs["summary"] += 1
-            raise RuntimeError("database went away")
+    async def flaky(_: Runtime) -> int:
+        runs["summary"] += 1
+        raise RuntimeError("database went away")
 
-    housekeeping = Flaky(runtime, summary_interval=0.01, bounce_interval=3600)
+    housekeeping = Housekeeping(runtime, send_summaries=flaky, poll_bounces=boot.poll_bounces,
+                                summary_interval=0.01, bounce_interval=3600)
     await housekeeping.start()
     for _ in range(200):
         if runs["summary"] >= 3:

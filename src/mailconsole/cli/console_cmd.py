@@ -17,9 +17,9 @@ from mailconsole.domain.roles import Interface, Role
 def command(role: str | None, no_engine: bool) -> None:
     import asyncio
 
-    from mailconsole.console.app import run_console_async
+    from mailconsole.boot import run_console
 
     if role is not None:
         state().role = role
     who = actor(Interface.CONSOLE)
-    asyncio.run(run_console_async(state().settings, who, with_engine=not no_engine))
+    asyncio.run(run_console(state().settings, who, with_engine=not no_engine))

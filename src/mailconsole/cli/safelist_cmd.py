@@ -44,8 +44,10 @@ def request_cmd(address: str, account: str | None, as_json: bool) -> None:
 def summary_cmd(day: dt.datetime, preview: bool, account: str | None, as_json: bool) -> None:
     """Send (once per account and day) or preview the day's safelist summary email."""
     async def go(rt: Any) -> Any:
+        from mailconsole.boot import queue_mail  # the composition root's writer into the queue
+
         return await send_summary(rt, account_id=await account_id_by_name(rt, account), day=day.date(),
-                                  preview=preview)
+                                  preview=preview, queue_mail=queue_mail)
     result = call(go)
     if as_json:
         echo_json({"day": result.day.isoformat(), "sent": result.sent, "already_sent": result.already_sent,

@@ -1,7 +1,8 @@
 """`mailconsole serve`: run the delivery engine headless (plus the relay and HTTP API).
 
 Beside the engine it runs the housekeeping jobs (daily safelist summary, bounce mailbox
-poll; see ``delivery/housekeeping.py``). SIGTERM and SIGINT stop it cleanly: no new claims,
+poll; see ``delivery/housekeeping.py``), all wired by the composition root ``mailconsole.boot``.
+SIGTERM and SIGINT stop it cleanly: no new claims,
 sends in flight finish, messages claimed but not started go back to the queue, then the
 process exits 0.
 """
@@ -16,10 +17,8 @@ from typing import Any
 
 import click
 
+from mailconsole import boot
 from mailconsole.cli.common import run, state
-from mailconsole.delivery.engine import Engine
-from mailconsole.delivery.housekeeping import Housekeeping
-from mailconsole.runtime import Runtime
 from mailconsole.store.db import check_url
 
 log = logging.getLogger(__name__)
@@ -43,38 +42,11 @@ async def _serve(settings: Any, *, relay: bool, http: bool, poll_interval: float
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with Runtime.open(settings) as runtime:
-        engine = Engine(runtime, poll_interval=poll_interval)
-        extras: list[Any] = []
-        if relay:
-            try:
-                from mailconsole.relay.server import RelayServer
-            except ImportError:
-                log.warning("relay not available in this build; running without it")
-            else:
-                extras.append(RelayServer(runtime))
-        if http:
-            try:
-                from mailconsole.api.server import HttpServer
-            except ImportError:
-                log.warning("HTTP API not available in this build; running without it")
-            else:
-                extras.append(HttpServer(runtime, engine))
-        await engine.start()
-        housekeeping = Housekeeping(runtime)
-        await housekeeping.start()
-        started: list[Any] = []
-        try:
-            for server in extras:
-                await server.start()
-                started.append(server)
-            log.info("engine %s running; %d server(s) listening", engine.owner, len(started))
-            click.echo(f"mailconsole engine running as {engine.owner}", err=True)
-            await stop.wait()
-            log.info("stopping: finishing sends in flight")
-        finally:
-            for server in reversed(started):
-                with contextlib.suppress(Exception):
-                    await server.stop()
-            await housekeeping.stop()
-            await engine.stop()
+    async with boot.open_runtime(settings) as runtime, boot.running(
+        runtime, relay=relay, http=http, poll_interval=poll_interval
+    ) as process:
+        assert process.engine is not None
+        log.info("engine %s running; %d server(s) listening", process.engine.owner, len(process.servers))
+        click.echo(f"mailconsole engine running as {process.engine.owner}", err=True)
+        await stop.wait()
+        log.info("stopping: finishing sends in flight")

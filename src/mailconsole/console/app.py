@@ -27,7 +27,6 @@ from mailconsole.console.widgets.nav_bar import NavBar
 from mailconsole.delivery.heartbeats import engines_running
 from mailconsole.domain.roles import Actor, Interface, Role
 from mailconsole.runtime import Runtime
-from mailconsole.settings import Settings
 
 HEARTBEAT_FRESH = dt.timedelta(seconds=30)
 
@@ -203,42 +202,3 @@ class MailConsoleApp(App[None]):
         # No engine in this process: is one running elsewhere on this database?
         count = await engines_running(self.runtime, fresh=HEARTBEAT_FRESH)
         return f"running ({count} elsewhere)" if count else "off"
-
-
-def _engine_class() -> Any:
-    """The delivery engine, if this build has it (the console works without it)."""
-    try:
-        from mailconsole.delivery.engine import Engine  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return Engine
-
-
-async def run_console_async(settings: Settings, actor: Actor | Role, *, with_engine: bool = True,
-                            runtime: Runtime | None = None) -> None:
-    """Open the database, start the in-process engine if available, run the app."""
-    if runtime is None:
-        async with Runtime.open(settings) as opened:
-            await run_console_async(settings, actor, with_engine=with_engine, runtime=opened)
-        return
-    engine_cls = _engine_class() if with_engine else None
-    engine = engine_cls(runtime) if engine_cls is not None else None
-    housekeeping = None
-    if engine is not None:
-        await engine.start()
-        # The process that delivers also sends daily summaries and reads bounce mailboxes.
-        from mailconsole.delivery.housekeeping import Housekeeping
-
-        housekeeping = Housekeeping(runtime)
-        await housekeeping.start()
-    try:
-        await MailConsoleApp(runtime, actor, engine).run_async()
-    finally:
-        if housekeeping is not None:
-            await housekeeping.stop()
-        if engine is not None:
-            await engine.stop()
-
-
-def run_console(settings: Settings, actor: Actor | Role) -> None:
-    asyncio.run(run_console_async(settings, actor))

@@ -3,22 +3,25 @@
 The ``SafelistSummary`` row (unique per account and day) and the queued message are written in
 one transaction, so a crash either sends nothing (and the next run sends it) or both exist
 (and the next run sees the row and does nothing). That holds across restarts and processes.
+
+The message is queued through a ``QueueMail`` callable the composition root passes in
+(``mailconsole.boot.queue_mail``), so this package does not reach into delivery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.errors import ContactError
-from mailconsole.delivery import queue
 from mailconsole.store.models import (
     Account,
     Contact,
@@ -28,6 +31,22 @@ from mailconsole.store.models import (
 
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One notification to queue: who it is from and to, and the message."""
+
+    account_id: int
+    envelope_from: str
+    to: str
+    raw: bytes
+    subject: str
+
+
+# Writes ``Mail`` into the queue on the given connection (inside the caller's transaction) at
+# the given time and returns the new message's id.
+QueueMail = Callable[[Connection, Mail, dt.datetime], int]
 
 
 @dataclass
@@ -95,7 +114,7 @@ def _render(runtime: Runtime, account: Account, day: dt.date, lines: list[str], 
 
 
 async def send_summary(
-    runtime: Runtime, *, account_id: int, day: dt.date, preview: bool = False
+    runtime: Runtime, *, account_id: int, day: dt.date, queue_mail: QueueMail, preview: bool = False
 ) -> SummaryResult:
     """Queue (or, with ``preview``, only render) the account's summary for ``day``."""
     now = runtime.clock.now()
@@ -123,12 +142,10 @@ async def send_summary(
                     f"no recipient for account {account.name}'s summary: set its notification email "
                     "or MAILCONSOLE_NOTIFICATION_TO"
                 )
-            outgoing = queue.Outgoing(
-                account_id, runtime.settings.notification_from, [to], raw,
-                subject=f"Safelist summary {day.isoformat()}",
-            )
-            [[message_id]] = await session.run_sync(
-                lambda sync_session: queue.write_outgoing(sync_session.connection(), [outgoing], now)
+            mail = Mail(account_id, runtime.settings.notification_from, to, raw,
+                        subject=f"Safelist summary {day.isoformat()}")
+            message_id = await session.run_sync(
+                lambda sync_session: queue_mail(sync_session.connection(), mail, now)
             )
             session.add(SafelistSummary(account_id=account_id, day=day, sent_at=now,
                                         message_id=message_id, items=len(lines)))
@@ -141,7 +158,7 @@ async def send_summary(
         return SummaryResult(account_id, day, False, True, 0, "", "")
 
 
-async def send_due_summaries(runtime: Runtime) -> list[SummaryResult]:
+async def send_due_summaries(runtime: Runtime, *, queue_mail: QueueMail) -> list[SummaryResult]:
     """Send yesterday's summaries for every account (run periodically by a long-lived process)."""
     yesterday = (runtime.clock.now() - dt.timedelta(days=1)).date()
     async with runtime.sessions() as session:
@@ -149,7 +166,8 @@ async def send_due_summaries(runtime: Runtime) -> list[SummaryResult]:
     results = []
     for account_id in ids:
         try:
-            results.append(await send_summary(runtime, account_id=account_id, day=yesterday))
+            results.append(await send_summary(runtime, account_id=account_id, day=yesterday,
+                                              queue_mail=queue_mail))
         except ContactError:
             continue  # no recipient configured: nothing to send to
     return results

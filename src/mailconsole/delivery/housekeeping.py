@@ -6,6 +6,9 @@ the bounce mailbox poll.
 bounces. Both jobs are safe to run in several processes at once: a summary is unique per
 account and day in the database, and a bounce is deduplicated by its report's key.
 
+The jobs themselves are passed in by the composition root (``mailconsole.boot``): this module
+only schedules them, so delivery does not reach into contacts or feedback.
+
 ``stop()`` sets one event that both loops wait on, so stopping (SIGTERM) is prompt however
 long the intervals are; a job caught in a slow mailbox is cancelled after ``grace`` seconds.
 """
@@ -17,13 +20,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from mailconsole.contacts.summary import send_due_summaries
-from mailconsole.feedback import poller
 from mailconsole.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 SUMMARY_INTERVAL_SECONDS = 300.0  # a day's summary goes out within five minutes of midnight UTC
+
+# Sends the due summaries; returns how many were queued.
+SendSummaries = Callable[[Runtime], Awaitable[int]]
+# Polls the bounce mailboxes every ``interval`` seconds until the event is set.
+PollBounces = Callable[[Runtime, asyncio.Event, float], Awaitable[None]]
 
 
 class Housekeeping:
@@ -31,10 +37,14 @@ class Housekeeping:
         self,
         runtime: Runtime,
         *,
+        send_summaries: SendSummaries,
+        poll_bounces: PollBounces,
         summary_interval: float = SUMMARY_INTERVAL_SECONDS,
         bounce_interval: float | None = None,
     ) -> None:
         self.runtime = runtime
+        self.send_summaries = send_summaries
+        self.poll_bounces = poll_bounces
         self.summary_interval = summary_interval
         self.bounce_interval = bounce_interval if bounce_interval is not None else runtime.settings.bounce_poll_seconds
         self._stop = asyncio.Event()
@@ -66,14 +76,14 @@ class Housekeeping:
         self._tasks = []
 
     async def _summaries(self) -> None:
-        sent = [r for r in await send_due_summaries(self.runtime) if r.sent]
+        sent = await self.send_summaries(self.runtime)
         if sent:
-            log.info("queued %d daily safelist summary(ies)", len(sent))
+            log.info("queued %d daily safelist summary(ies)", sent)
 
     async def _bounces(self) -> None:
         # run_periodically loops itself; if it dies (e.g. the database went away) start it again.
         await self._every(self.bounce_interval,
-                          lambda: poller.run_periodically(self.runtime, self._stop, interval=self.bounce_interval))
+                          lambda: self.poll_bounces(self.runtime, self._stop, self.bounce_interval))
 
     async def _every(self, interval: float, job: Callable[[], Awaitable[None]]) -> None:
         """Run ``job`` now and then every ``interval`` seconds until stopped; a failure is logged."""

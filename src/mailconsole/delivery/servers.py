@@ -20,11 +20,11 @@ from mailconsole.domain.roles import Actor, Permission
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
 from mailconsole.store.models import DeliveryAttempt, SendingServer, ServerGroup
-from mailconsole.transports.base import CheckResult, Transport, parse_fields
+from mailconsole.transports.base import CheckResult, parse_fields
 from mailconsole.transports.registry import (
     TRANSPORT_MODULES,
     UnknownTransportType,
-    build_transport,
+    load_transport,
     transport_class,
 )
 
@@ -313,24 +313,6 @@ async def pause_server(runtime: Runtime, server_id: int, *, actor: Actor) -> Non
 async def resume_server(runtime: Runtime, server_id: int, *, actor: Actor) -> None:
     """Put a paused (or failing) server back into service, with a clean failure count."""
     await _set_state(runtime, server_id, "healthy", f"resumed by {actor.label}", actor, "servers.resume")
-
-
-def load_transport(runtime: Runtime, server: SendingServer) -> Transport:
-    """A live transport for a stored server: settings plus decrypted secrets."""
-    secrets = runtime.secrets.decrypt_json(server.secrets)
-    settings = dict(server.settings or {})
-    if "concurrency" in _constructor_params(server.type):
-        settings.setdefault("concurrency", server.concurrency)
-    return build_transport(server.type, settings, secrets)
-
-
-def _constructor_params(type_name: str) -> set[str]:
-    import inspect
-
-    try:
-        return set(inspect.signature(transport_class(type_name)).parameters)
-    except (UnknownTransportType, ImportError, ValueError):
-        return set()
 
 
 async def test_server(runtime: Runtime, server_id: int, *, actor: Actor) -> CheckResult:

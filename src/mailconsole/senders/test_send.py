@@ -20,11 +20,11 @@ from mailconsole.senders.identity import get_identity
 from mailconsole.senders.servers import default_server
 from mailconsole.store import audit
 from mailconsole.store.bootstrap import default_account_id
-from mailconsole.transports.base import Envelope, SendResult, Transport
+from mailconsole.transports.base import Envelope, SendResult
+from mailconsole.transports.registry import load_transport
 
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime
-    from mailconsole.store.models import SendingServer
 
 TEST_SEND_NOTE = (
     "The test is sent from the platform notification address {sender}, "
@@ -67,18 +67,6 @@ class TestSendResult:
         }
 
 
-def _transport(runtime: Runtime, server: SendingServer) -> Transport:
-    """The delivery area's loader when present (it knows per-type extras), else the registry."""
-    try:
-        from mailconsole.delivery.servers import load_transport
-    except ImportError:
-        from mailconsole.transports.registry import build_transport
-
-        secrets = runtime.secrets.decrypt_json(server.secrets)
-        return build_transport(server.type, dict(server.settings or {}), secrets)
-    return load_transport(runtime, server)
-
-
 def build_test_message(sender: str, recipient: str, identity_from: str, server: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = f"mailconsole <{sender}>"
@@ -117,7 +105,7 @@ async def send_test(
     raw = build_test_message(sender, recipient, identity.from_address, server.name)
     raw = await sign_message(runtime, raw, sender.rsplit("@", 1)[1])
     try:
-        transport = _transport(runtime, server)
+        transport = load_transport(runtime, server)
     except Exception as exc:  # a stored server the transport refuses: show why
         raise TestSendError(f"server {server.name!r} cannot be used: {exc}") from None
     try:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import inspect
+from typing import Any, Protocol
 
 from mailconsole.transports.base import FieldSpec, Transport
 
@@ -43,3 +44,47 @@ def build_transport(type_name: str, settings: dict[str, Any], secrets: dict[str,
     cls = transport_class(type_name)
     instance: Transport = cls(**{**settings, **secrets})
     return instance
+
+
+class _SecretBox(Protocol):
+    def decrypt_json(self, token: str | None) -> dict[str, Any]: ...
+
+
+class _HasSecrets(Protocol):
+    @property
+    def secrets(self) -> _SecretBox: ...
+
+
+class StoredServer(Protocol):
+    """What a transport is built from: a stored server's type, settings and sealed secrets.
+
+    A protocol, so this package needs nothing of the database to build a transport.
+    """
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def settings(self) -> dict[str, Any] | None: ...
+    @property
+    def secrets(self) -> str | None: ...
+    @property
+    def concurrency(self) -> int: ...
+
+
+def load_transport(runtime: _HasSecrets, server: StoredServer) -> Transport:
+    """A live transport for a stored server: settings plus decrypted secrets.
+
+    ``runtime`` only lends its secret box (anything with ``secrets.decrypt_json``).
+    """
+    secrets = runtime.secrets.decrypt_json(server.secrets)
+    settings = dict(server.settings or {})
+    if "concurrency" in _constructor_params(server.type):
+        settings.setdefault("concurrency", server.concurrency)
+    return build_transport(server.type, settings, secrets)
+
+
+def _constructor_params(type_name: str) -> set[str]:
+    try:
+        return set(inspect.signature(transport_class(type_name)).parameters)
+    except (UnknownTransportType, ImportError, ValueError):
+        return set()
