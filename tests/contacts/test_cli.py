@@ -7,13 +7,16 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from mailconsole.cli import cli
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
-from mailconsole.store.models import Account
+from mailconsole.store.models import Account, AuditEntry
 from tests.contacts.conftest import complain, hard_bounce
+from tests.contacts.dnsserver import DnsServer
 
 
 async def invoke(settings: Settings, *args: str) -> Result:
@@ -68,3 +71,27 @@ async def test_unknown_contact_and_taken_address_are_clear_errors(runtime: Runti
     taken = await invoke(settings, "contacts", "edit", "dee@example.com", "--address", "eve@example.com")
     assert (taken.exit_code, taken.output.strip()) == (
         2, "Error: another contact already has the address eve@example.com")
+
+
+async def test_contacts_check_all_rechecks_every_blocklisted_contact_and_audits_once(
+    runtime: Runtime, settings: Settings, dns_server: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await hard_bounce(runtime, "ann@example.com")  # example.com has MX: passes
+    await hard_bounce(runtime, "bob@nomail.example")  # no MX, no A: fails verification
+    await complain(runtime, "cy@example.com")  # not blocklisted: outside the filter
+    monkeypatch.setenv("MAILCONSOLE_DNS_NAMESERVERS", dns_server.nameserver)
+    done = as_json(await invoke(settings, "contacts", "check", "--status", "blocklisted", "--all", "--json"))
+    assert done == {"passed": 1, "failed": 1, "fail": 0, "skipped": 0}
+    listed = as_json(await invoke(settings, "contacts", "list", "--json"))
+    assert {c["address"]: c["status"] for c in listed} == {
+        "ann@example.com": "active", "bob@nomail.example": "blocklisted", "cy@example.com": "spam_complaint"}
+    async with runtime.sessions() as session:
+        audit = (await session.execute(select(AuditEntry.action, AuditEntry.detail))).all()
+    assert [tuple(a) for a in audit] == [("contacts.bulk_check_again", "status:blocklisted: 1 passed, "
+                                          "1 failed verification, 0 could not be processed, 0 not checkable")]
+
+
+async def test_contacts_check_needs_an_address_or_all(settings: Settings) -> None:
+    neither = await invoke(settings, "contacts", "check")
+    assert (neither.exit_code, neither.output) == (
+        2, "Error: give an ADDRESS, or --all (with --status/--domain/--search) to check many\n")

@@ -11,7 +11,7 @@ from mailconsole.contacts.accounts import account_id_by_name
 from mailconsole.contacts.errors import ContactError
 from mailconsole.contacts.importer import import_csv
 from mailconsole.contacts.queries import ContactFilter, contact_detail, list_contacts
-from mailconsole.contacts.verification import check_again, edit_address
+from mailconsole.contacts.verification import check_again, check_matching, edit_address
 from mailconsole.domain.contact_status import ContactStatus
 from mailconsole.domain.roles import Actor
 
@@ -82,13 +82,31 @@ def show_cmd(address: str, account: str | None, as_json: bool) -> None:
 
 
 @command.command(name="check")
-@click.argument("address")
+@click.argument("address", required=False)
+@click.option("--all", "every", is_flag=True,
+              help="Check again every checkable contact matching --status/--domain/--search.")
+@click.option("--status", type=click.Choice([s.value for s in ContactStatus]), default=None,
+              help="With --all: only contacts in this status.")
+@click.option("--domain", default=None, help="With --all: only contacts on this domain.")
+@click.option("--search", "prefix", default=None, help="With --all: address prefix.")
 @account_option
 @json_option
-def check_cmd(address: str, account: str | None, as_json: bool) -> None:
-    """Check again: re-verify the address; a pass restores the status before the block."""
+def check_cmd(address: str | None, every: bool, status: str | None, domain: str | None, prefix: str | None,
+              account: str | None, as_json: bool) -> None:
+    """Check again: re-verify ADDRESS (or, with --all, every matching contact); a pass restores
+    the status before the block."""
+    if every and address:
+        fail("give an ADDRESS or --all, not both")
+    if not every and not address:
+        fail("give an ADDRESS, or --all (with --status/--domain/--search) to check many")
+    if not every and (status or domain or prefix):
+        fail("--status, --domain and --search go with --all")
+    if every:
+        _check_all(ContactFilter(status, domain and domain.lower(), prefix), account, as_json)
+        return
+
     async def go(rt: Any) -> Any:
-        return await check_again(rt, account_id=await account_id_by_name(rt, account), address=address,
+        return await check_again(rt, account_id=await account_id_by_name(rt, account), address=address or "",
                                  actor=cli_actor())
     report = call(go)
     if as_json:
@@ -102,6 +120,19 @@ def check_cmd(address: str, account: str | None, as_json: bool) -> None:
     else:
         click.echo(f"failed: {report.detail}; {report.address} stays {report.status}. "
                    f"You can request a safelist: mailconsole safelist request {report.address}")
+
+
+def _check_all(flt: ContactFilter, account: str | None, as_json: bool) -> None:
+    """The bulk form: the contacts service pages, checks, tallies and audits (as the console)."""
+    who = cli_actor()
+
+    async def go(rt: Any) -> Any:
+        return await check_matching(rt, account_id=await account_id_by_name(rt, account), flt=flt, actor=who)
+    report = call(go)
+    if as_json:
+        echo_json(report.as_json())
+        return
+    click.echo(report.summary())
 
 
 @command.command(name="edit")
