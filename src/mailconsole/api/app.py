@@ -96,3 +96,29 @@ def create_app(runtime: Runtime, engine: Any = None) -> Starlette:
     app.state.batcher = EnqueueBatcher(runtime)
     app.state.openapi = document
     return app
+
+
+async def served_document() -> dict[str, Any]:
+    """The document ``/openapi.json`` serves, built by the app itself on a throwaway database."""
+    import tempfile
+    from pathlib import Path
+
+    from mailconsole.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'doc.db'}")
+        async with Runtime.open(settings) as runtime:
+            document: dict[str, Any] = create_app(runtime).state.openapi
+            return document
+
+
+def main() -> None:
+    """``python -m mailconsole.api.app > docs/openapi.json`` refreshes the checked-in copy."""
+    import asyncio
+    import json
+
+    print(json.dumps(asyncio.run(served_document()), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,12 @@
-"""The OpenAPI 3.1 document, maintained by hand next to the handlers it describes.
+"""The OpenAPI 3.1 document served at ``/openapi.json`` and checked in as ``docs/openapi.json``.
 
-Hand-written so the descriptions say what a person needs (which policy refuses what, how the
-raw MIME envelope is chosen); ``tests/api/test_openapi.py`` checks that every route of the
-app is documented and that real responses validate against these schemas.
+The request body's schema (``SendRequest``, ``Attachment``) is generated from the pydantic
+models in ``api/schemas.py`` that validate every request, so what is documented is what is
+accepted. The operations and response shapes are written here, with descriptions that say
+what a person needs (which policy refuses what, how the raw MIME envelope is chosen);
+``tests/api/test_openapi.py`` checks every route is documented and real answers validate.
+Regenerate the file with ``python -m mailconsole.api.app > docs/openapi.json`` (the document
+the app serves, webhook routes included).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from mailconsole.api.schemas import request_schemas
 from mailconsole.domain.policy import MAX_MESSAGE_BYTES
 
 _ERROR_CODES = (
@@ -34,12 +39,6 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-_ADDRESS = {
-    "type": "string",
-    "description": "user@example.com or 'Name <user@example.com>'",
-    "examples": ["Ada <ada@example.com>"],
-}
-_ADDRESSES = {"oneOf": [_ADDRESS, {"type": "array", "items": _ADDRESS, "maxItems": 1000}]}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -55,50 +54,6 @@ _SCHEMAS: dict[str, Any] = {
                 },
             }
         },
-    },
-    "Attachment": {
-        "type": "object",
-        "required": ["filename", "content"],
-        "properties": {
-            "filename": {"type": "string", "minLength": 1},
-            "content": {"type": "string", "contentEncoding": "base64"},
-            "content_type": {"type": "string", "default": "application/octet-stream"},
-        },
-        "additionalProperties": False,
-    },
-    "SendRequest": {
-        "type": "object",
-        "required": ["from", "to"],
-        "description": "At least one of text and html is required. Bcc addresses are "
-        "envelope recipients only and never appear in the message.",
-        "properties": {
-            "from": _ADDRESS,
-            "to": _ADDRESSES,
-            "cc": _ADDRESSES,
-            "bcc": _ADDRESSES,
-            "reply_to": _ADDRESSES,
-            "subject": {"type": "string"},
-            "text": {"type": "string"},
-            "html": {"type": "string"},
-            "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
-            "headers": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "Extra header fields. Fields built from other properties (From, "
-                "To, Subject …) and X-Mailconsole-* routing headers are refused.",
-            },
-            "stream": {
-                "type": "string",
-                "enum": ["transactional", "broadcast"],
-                "default": "transactional",
-                "description": "Any other value is refused with 422 invalid_stream.",
-            },
-            "tracking": {
-                "type": "boolean",
-                "description": "Overrides the stream's default (off for transactional, on for broadcast).",
-            },
-        },
-        "additionalProperties": False,
     },
     "SendAccepted": {
         "type": "object",
@@ -379,7 +334,7 @@ def build_document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict
         },
         "paths": paths,
         "components": {
-            "schemas": copy.deepcopy(_SCHEMAS),
+            "schemas": {**copy.deepcopy(_SCHEMAS), **request_schemas()},
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
@@ -389,14 +344,3 @@ def build_document(extra_paths: dict[str, dict[str, Any]] | None = None) -> dict
             },
         },
     }
-
-
-def main() -> None:
-    """``python -m mailconsole.api.openapi > docs/openapi.json`` refreshes the checked-in copy."""
-    import json
-
-    print(json.dumps(build_document(), indent=2, sort_keys=True))
-
-
-if __name__ == "__main__":
-    main()

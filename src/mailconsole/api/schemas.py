@@ -1,8 +1,10 @@
 """Validate the JSON body of ``POST /v1/emails`` into a ``SendRequest``.
 
-Hand-written rather than a schema library so every refusal names the field a person has to
-fix (``to[1]``, ``attachments[0].content``) in plain words; ``openapi.py`` describes the same
-shape for clients, and a test keeps the two in step.
+The shape is declared once, as pydantic models (``SendRequestBody``, ``AttachmentBody``):
+they validate every request, and ``openapi.py`` takes the request schema from them, so the
+document cannot drift from what is accepted. Each field's validator runs the checks below,
+which name the field a person has to fix (``to[1]``, ``attachments[0].content``) in plain
+words; an ``ApiError`` raised there passes through pydantic unchanged.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import json
 import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mailconsole.api.errors import ApiError
 
@@ -37,20 +42,6 @@ RESERVED_HEADERS = frozenset(
 )
 ROUTING_HEADER_PREFIX = "x-mailconsole-"
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext: printable ASCII except ':'
-KNOWN_FIELDS = (
-    "from",
-    "to",
-    "cc",
-    "bcc",
-    "reply_to",
-    "subject",
-    "text",
-    "html",
-    "attachments",
-    "headers",
-    "stream",
-    "tracking",
-)
 
 
 @dataclass(frozen=True)
@@ -128,8 +119,7 @@ def to_address(value: str) -> Address:
     return Address(display_name=name, addr_spec=addr)
 
 
-def _address_list(data: dict[str, Any], name: str, *, required: bool) -> list[str]:
-    value = data.get(name)
+def _address_list(value: Any, name: str, *, required: bool) -> list[str]:
     if value is None:
         if required:
             raise invalid(name, "is required")
@@ -145,8 +135,7 @@ def _address_list(data: dict[str, Any], name: str, *, required: bool) -> list[st
     return [check_address(f"{name}[{i}]", item) for i, item in enumerate(value)]
 
 
-def _optional_str(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
+def _optional_str(value: Any, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -154,8 +143,7 @@ def _optional_str(data: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _attachments(data: dict[str, Any]) -> list[Attachment]:
-    value = data.get("attachments")
+def _attachments(value: Any) -> list[Attachment]:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -182,8 +170,7 @@ def _attachments(data: dict[str, Any]) -> list[Attachment]:
     return result
 
 
-def _headers(data: dict[str, Any]) -> dict[str, str]:
-    value = data.get("headers")
+def _headers(value: Any) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -227,6 +214,110 @@ def _check_unicode(data: Any) -> None:
             stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
 
 
+# --- the declared shape -------------------------------------------------------------------
+
+EmailAddress = Annotated[
+    str, Field(description="user@example.com or 'Name <user@example.com>'", examples=["Ada <ada@example.com>"])
+]
+AddressList = EmailAddress | Annotated[list[EmailAddress], Field(max_length=1000)]
+
+
+class AttachmentBody(BaseModel):
+    """One attachment: its file name, its bytes in base64 and its MIME type."""
+
+    model_config = ConfigDict(title="Attachment")
+
+    filename: str = Field(min_length=1)
+    content: str = Field(json_schema_extra={"contentEncoding": "base64"})
+    content_type: str = "application/octet-stream"
+
+
+class SendRequestBody(BaseModel):
+    """At least one of text and html is required. Bcc addresses are envelope recipients only
+    and never appear in the message."""
+
+    model_config = ConfigDict(title="SendRequest", extra="forbid", populate_by_name=True)
+
+    sender: EmailAddress = Field(alias="from")
+    to: AddressList
+    cc: AddressList | None = None
+    bcc: AddressList | None = None
+    reply_to: AddressList | None = None
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+    attachments: list[AttachmentBody] | None = None
+    headers: dict[str, str] | None = Field(
+        default=None,
+        description="Extra header fields. Fields built from other properties (From, To, Subject …) "
+        "and X-Mailconsole-* routing headers are refused.",
+    )
+    stream: str | None = Field(
+        default=None,
+        description="transactional (the default) or broadcast; any other value is refused with 422 "
+        "invalid_stream.",
+        examples=["transactional", "broadcast"],
+    )
+    tracking: bool | None = Field(
+        default=None, description="Overrides the stream's default (off for transactional, on for broadcast)."
+    )
+
+    # Each check names the field in the request's own words (``to[1]``), so they run before
+    # pydantic's own type checks and raise ``ApiError``, which pydantic lets through.
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _sender(cls, value: Any) -> str:
+        return check_address("from", value)
+
+    @field_validator("to", "cc", "bcc", "reply_to", mode="before")
+    @classmethod
+    def _addresses(cls, value: Any, info: ValidationInfo) -> list[str] | None:
+        if value is None and info.field_name != "to":
+            return None
+        return _address_list(value, str(info.field_name), required=info.field_name == "to")
+
+    @field_validator("subject", mode="before")
+    @classmethod
+    def _subject(cls, value: Any) -> str | None:
+        subject = _optional_str(value, "subject")
+        if subject and _has_control(subject):
+            raise invalid("subject", "must not contain line breaks or control characters")
+        return subject
+
+    @field_validator("text", "html", "stream", mode="before")
+    @classmethod
+    def _strings(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _optional_str(value, str(info.field_name))
+
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _attachments(cls, value: Any) -> list[dict[str, str]] | None:
+        checked = _attachments(value)
+        return [{"filename": a.filename, "content": value[i]["content"], "content_type": a.content_type}
+                for i, a in enumerate(checked)] if value is not None else None
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, value: Any) -> dict[str, str] | None:
+        return _headers(value) if value is not None else None
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _tracking(cls, value: Any) -> bool | None:
+        if value is not None and not isinstance(value, bool):
+            raise invalid("tracking", "must be true or false")
+        return value
+
+
+def _json_names() -> tuple[tuple[str, bool], ...]:
+    """Every field's JSON name and whether it is required, from the model."""
+    return tuple((f.alias or name, f.is_required()) for name, f in SendRequestBody.model_fields.items())
+
+
+KNOWN_FIELDS = tuple(name for name, _ in _json_names())
+
+
 def parse_send_request(data: Any) -> SendRequest:
     """Turn decoded JSON into a SendRequest or raise ApiError(400) naming the field."""
     if not isinstance(data, dict):
@@ -235,35 +326,50 @@ def parse_send_request(data: Any) -> SendRequest:
     unknown = sorted(set(data) - set(KNOWN_FIELDS))
     if unknown:
         raise invalid(unknown[0], "is not a known field")
-    if "from" not in data or data["from"] is None:
-        raise invalid("from", "is required")
-    sender = check_address("from", data["from"])
-    to = _address_list(data, "to", required=True)
-    cc = _address_list(data, "cc", required=False)
-    bcc = _address_list(data, "bcc", required=False)
-    reply_to = _address_list(data, "reply_to", required=False)
-    subject = _optional_str(data, "subject") or ""
-    if _has_control(subject):
-        raise invalid("subject", "must not contain line breaks or control characters")
-    text = _optional_str(data, "text")
-    html = _optional_str(data, "html")
-    if text is None and html is None:
+    for name, required in _json_names():
+        if required and data.get(name) is None:
+            raise invalid(name, "is required")
+    body = SendRequestBody.model_validate(data)
+    if body.text is None and body.html is None:
         raise invalid("text", "text or html is required")
-    stream = _optional_str(data, "stream")
-    tracking = data.get("tracking")
-    if tracking is not None and not isinstance(tracking, bool):
-        raise invalid("tracking", "must be true or false")
     return SendRequest(
-        sender=sender,
-        to=to,
-        cc=cc,
-        bcc=bcc,
-        reply_to=reply_to,
-        subject=subject,
-        text=text,
-        html=html,
-        attachments=_attachments(data),
-        headers=_headers(data),
-        stream=stream,
-        tracking=tracking,
+        sender=body.sender,
+        to=list(body.to) if isinstance(body.to, list) else [body.to],
+        cc=_as_list(body.cc),
+        bcc=_as_list(body.bcc),
+        reply_to=_as_list(body.reply_to),
+        subject=body.subject or "",
+        text=body.text,
+        html=body.html,
+        attachments=[
+            Attachment(a.filename, base64.b64decode(a.content, validate=True), a.content_type)
+            for a in body.attachments or []
+        ],
+        headers=dict(body.headers or {}),
+        stream=body.stream,
+        tracking=body.tracking,
     )
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# model class -> the component name clients have always seen
+_COMPONENTS = {"SendRequestBody": "SendRequest", "AttachmentBody": "Attachment"}
+
+
+def request_schemas() -> dict[str, Any]:
+    """The request's JSON Schema (and the schemas it refers to), keyed by component name."""
+    schema = SendRequestBody.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    found = {"SendRequestBody": schema, **schema.pop("$defs", {})}
+    text = json.dumps(found)
+    for model, component in _COMPONENTS.items():
+        text = text.replace(f'"#/components/schemas/{model}"', f'"#/components/schemas/{component}"')
+    renamed: dict[str, Any] = {_COMPONENTS.get(k, k): v for k, v in json.loads(text).items()}
+    for component in renamed.values():  # docstrings are wrapped for the source, not the reader
+        if "description" in component:
+            component["description"] = " ".join(component["description"].split())
+    return renamed
