@@ -16,8 +16,10 @@ from typing import Any
 
 import platformdirs
 
+from mailconsole.domain.errors import ConfigError
 
-class SettingsError(ValueError):
+
+class SettingsError(ConfigError, ValueError):
     """A setting could not be read; the message names the setting and the bad value."""
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mailconsole.api.errors import ApiError
+from mailconsole.domain.errors import InputError
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(InputError):
     """The body is (or declares itself) larger than the limit; nothing more was read."""
 
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from mailconsole.domain.errors import MailconsoleError
 
-class ApiError(Exception):
+
+class ApiError(MailconsoleError):
     """Raised anywhere in a request handler; turned into the JSON error body by the app."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from mailconsole.api.errors import ApiError
+from mailconsole.domain.errors import Refused
 from mailconsole.intake.batcher import EnqueueBatcher, Submission, write
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import IdempotencyRecord
@@ -80,7 +81,7 @@ async def lookup(runtime: Runtime, account_id: int, key: str, digest: str) -> Re
     return Replay(status=record.status_code, body=dict(record.response))
 
 
-class KeyTaken(Exception):
+class KeyTaken(Refused):
     """Another request stored this key first (between our lookup and our write)."""
 
 

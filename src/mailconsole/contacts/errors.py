@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mailconsole.domain.errors import InputError
 
-class ContactError(ValueError):
+
+class ContactError(InputError, ValueError):
     """Refused action; ``str(exc)`` is the sentence the console and CLI show."""

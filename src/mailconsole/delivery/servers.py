@@ -14,13 +14,15 @@ from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, literal, select
 
+from mailconsole.domain.errors import InputError, NotFound
 from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.ratelimit import speed_of
 from mailconsole.domain.roles import Actor, Permission
+from mailconsole.fields import parse_fields
 from mailconsole.runtime import Runtime
 from mailconsole.store import audit
 from mailconsole.store.models import DeliveryAttempt, SendingServer, ServerGroup
-from mailconsole.transports.base import CheckResult, parse_fields
+from mailconsole.transports.base import CheckResult
 from mailconsole.transports.registry import (
     TRANSPORT_MODULES,
     UnknownTransportType,
@@ -32,7 +34,7 @@ SPEED_MODES = ("unlimited", "hour", "day")
 MAX_CONCURRENCY = 100
 
 
-class ServerConfigError(ValueError):
+class ServerConfigError(InputError, ValueError):
     """Server settings that cannot be stored; ``errors`` maps each field to what is wrong."""
 
     def __init__(self, errors: dict[str, str]) -> None:
@@ -40,7 +42,7 @@ class ServerConfigError(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
 
 
-class ServerNotFound(LookupError):
+class ServerNotFound(NotFound, LookupError):
     pass
 
 

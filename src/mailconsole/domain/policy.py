@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from mailconsole.domain.errors import Refused
+
 
 class Stream(StrEnum):
     TRANSACTIONAL = "transactional"
@@ -27,7 +29,7 @@ ROUTING_HEADERS: tuple[str, ...] = (STREAM_HEADER, TRACKING_HEADER)
 MAX_MESSAGE_BYTES = 26214400  # 25 MiB, advertised as SIZE by the relay
 
 
-class PolicyViolation(Exception):
+class PolicyViolation(Refused):
     """A refusal a person can read: ``code`` is stable, ``message`` is the human sentence.
 
     ``smtp_reply`` is the full one-line SMTP reply (code, enhanced code, ``code: message``);

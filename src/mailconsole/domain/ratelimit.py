@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from mailconsole.domain.errors import InputError
+
 SpeedMode = Literal["unlimited", "hour", "day"]
 SLICES = 10
 
@@ -26,7 +28,7 @@ _WINDOWS: dict[str, dt.timedelta] = {"hour": dt.timedelta(hours=1), "day": dt.ti
 _SPEED_RE = re.compile(r"^\s*(\d+)\s*/\s*(hour|h|day|d)\s*$", re.IGNORECASE)
 
 
-class SpeedError(ValueError):
+class SpeedError(InputError, ValueError):
     """A speed limit a person typed cannot be read; the message says what is accepted."""
 
 

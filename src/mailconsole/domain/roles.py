@@ -12,6 +12,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mailconsole.domain.errors import InputError, Refused
+
 
 class Role(enum.StrEnum):
     VIEWER = "viewer"
@@ -48,14 +50,14 @@ _GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 
-class PermissionDenied(Exception):
+class PermissionDenied(Refused):
     def __init__(self, role: Role, permission: Permission) -> None:
         super().__init__(f"the {role.value} role may not do this ({permission.value}); ask an admin")
         self.role = role
         self.permission = permission
 
 
-class RoleError(ValueError):
+class RoleError(InputError, ValueError):
     """A role request that would raise the caller above the role the settings give them."""
 
 

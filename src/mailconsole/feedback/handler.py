@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mailconsole.transports.base import FieldSpec, parse_fields
+from mailconsole.fields import FieldSpec, parse_fields
 
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime

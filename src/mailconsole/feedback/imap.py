@@ -18,13 +18,14 @@ import ssl
 from collections.abc import Sequence
 from typing import Any
 
+from mailconsole.domain.errors import TemporaryError
 from mailconsole.feedback.mailbox import ImapConfig, MailboxItem
 
 PROCESSED_KEYWORD = "$McProcessed"
 UNPARSED_KEYWORD = "$McUnparsed"
 
 
-class ImapError(RuntimeError):
+class ImapError(TemporaryError, RuntimeError):
     """The IMAP server refused something; the message says what, never the password."""
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.delivery import queue
 from mailconsole.domain import policy
+from mailconsole.domain.errors import Refused
 from mailconsole.runtime import Runtime
 from mailconsole.store import writer_thread
 from mailconsole.store.models import Account, ApiKey, Message
@@ -56,7 +57,7 @@ class Submission:
         return sum(len(b) for b in self.message.bodies())
 
 
-class KeyRevoked(Exception):
+class KeyRevoked(Refused):
     """The key was revoked (or deleted) after it authenticated (e.g. mid SMTP session)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from mailconsole.domain.errors import InputError
 from mailconsole.domain.policy import SCOPES, STREAMS
 from mailconsole.domain.roles import Actor, Permission
 from mailconsole.runtime import Runtime
@@ -31,7 +32,7 @@ PREFIX_LENGTH = 8
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-class KeyInputError(ValueError):
+class KeyInputError(InputError, ValueError):
     """A key request a person can fix (unknown scope or stream, no such key)."""
 
 

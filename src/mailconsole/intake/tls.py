@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mailconsole.domain.errors import ConfigError
 from mailconsole.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ SELF_SIGNED_CERT = "relay-selfsigned-cert.pem"
 SELF_SIGNED_KEY = "relay-selfsigned-key.pem"
 
 
-class TlsError(RuntimeError):
+class TlsError(ConfigError, RuntimeError):
     """The configured certificate or key cannot be used; the message says which file and why."""
 
 

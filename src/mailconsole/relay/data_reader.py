@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 
+from mailconsole.domain.errors import InputError
+
 _DOT_LINE = b"\r\n."
 
 
-class TooLarge(Exception):
+class TooLarge(InputError):
     """The DATA section was longer than the limit; it was read to its end and dropped."""
 
 

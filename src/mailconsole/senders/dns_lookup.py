@@ -12,8 +12,10 @@ import dns.exception
 import dns.name
 import dns.resolver
 
+from mailconsole.domain.errors import TemporaryError
 
-class DnsUnknown(Exception):
+
+class DnsUnknown(TemporaryError):
     """DNS gave no usable answer (timeout, SERVFAIL, no nameserver reachable)."""
 
 

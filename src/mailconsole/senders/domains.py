@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.domain.addresses import AddressError, normalize_domain, provider_kind
+from mailconsole.domain.errors import InputError
 from mailconsole.domain.roles import Actor, Permission
 from mailconsole.senders import dkim
 from mailconsole.senders.dns_checks import (
@@ -43,7 +44,7 @@ UNAUTHENTICATED_WARNING = (
 )
 
 
-class DomainError(ValueError):
+class DomainError(InputError, ValueError):
     """A domain request a person can fix; the message says how."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.domain.addresses import RuleError, identity_rules, normalize_address
+from mailconsole.domain.errors import InputError
 from mailconsole.domain.roles import Actor, Permission
 from mailconsole.store import audit
 from mailconsole.store.bootstrap import default_account_id
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 PLACEHOLDER_WARNING = "placeholder: replies are undeliverable"
 
 
-class IdentityRulesBroken(ValueError):
+class IdentityRulesBroken(InputError, ValueError):
     """Saving was refused; ``errors`` holds one message per broken rule, each for its field."""
 
     def __init__(self, errors: list[RuleError]) -> None:

@@ -14,10 +14,11 @@ import dns.asyncresolver
 import dns.nameserver
 import dns.resolver
 
+from mailconsole.domain.errors import ConfigError
 from mailconsole.settings import Settings
 
 
-class ResolverConfigError(ValueError):
+class ResolverConfigError(ConfigError, ValueError):
     """A nameserver entry that cannot be used; the message names it."""
 
 

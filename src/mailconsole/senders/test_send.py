@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from mailconsole.domain.addresses import AddressError, normalize_address
+from mailconsole.domain.errors import InputError
 from mailconsole.domain.results import ResultKind
 from mailconsole.domain.roles import Actor, Permission
 from mailconsole.senders.dkim import sign_message
@@ -32,7 +33,7 @@ TEST_SEND_NOTE = (
 )
 
 
-class TestSendError(ValueError):
+class TestSendError(InputError, ValueError):
     """The test could not be attempted (bad address, no server); the message says why."""
 
     __test__ = False  # not a pytest test class

@@ -16,10 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from mailconsole.domain.errors import ConfigError
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
-class DatabaseError(Exception):
+class DatabaseError(ConfigError):
     """The database URL is malformed or the database cannot be reached; message is for people."""
 
 

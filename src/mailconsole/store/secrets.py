@@ -18,10 +18,12 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mailconsole.domain.errors import ConfigError
+
 KEY_FILE_NAME = "secret.key"
 
 
-class SecretsError(Exception):
+class SecretsError(ConfigError):
     pass
 
 

@@ -8,11 +8,27 @@ an envelope and raw MIME and return a ``SendResult`` whose ``kind`` the engine b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
 
 from mailconsole.domain.results import ResultKind
+
+# The field machinery is shared with the bounce-mailbox form (feedback/handler.py), so it
+# lives in a neutral module; transports re-export it for their FIELDS declarations.
+from mailconsole.fields import (
+    FieldError,
+    FieldKind,
+    FieldSpec,
+    ParsedFields,
+    parse_fields,
+    port_validator,
+    positive_validator,
+)
+
+__all__ = [
+    "CheckResult", "Envelope", "FieldError", "FieldKind", "FieldSpec", "ParsedFields", "SendResult",
+    "Transport", "parse_fields", "port_validator", "positive_validator",
+]
 
 
 @dataclass(frozen=True)
@@ -59,127 +75,6 @@ class Envelope:
     stream: str = "transactional"
     tracking: bool = False
     message_id: int | None = None  # our queue id, for VERP and provider metadata
-
-
-FieldKind = Literal["text", "int", "float", "bool", "select", "secret"]
-
-
-class FieldError(ValueError):
-    """A field value is wrong; ``field`` names it and the message is what a person reads."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    name: str
-    label: str
-    kind: FieldKind = "text"
-    required: bool = False
-    default: Any = None
-    choices: tuple[str, ...] = ()
-    help: str = ""
-    validator: Callable[[Any], str | None] | None = None
-
-    @property
-    def secret(self) -> bool:
-        return self.kind == "secret"
-
-    def parse(self, raw: Any) -> Any:
-        """Turn user input (text from a form or a CLI ``--set``) into the field's value."""
-        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-            if self.required:
-                raise FieldError(self.name, f"{self.label} is required")
-            return self.default
-        value: Any
-        if self.kind == "int":
-            try:
-                value = int(str(raw).strip())
-            except ValueError:
-                raise FieldError(self.name, f"{self.label} must be a whole number, got {raw!r}") from None
-        elif self.kind == "float":
-            try:
-                value = float(str(raw).strip())
-            except ValueError:
-                raise FieldError(self.name, f"{self.label} must be a number, got {raw!r}") from None
-        elif self.kind == "bool":
-            if isinstance(raw, bool):
-                value = raw
-            else:
-                text = str(raw).strip().lower()
-                if text in ("1", "true", "yes", "on"):
-                    value = True
-                elif text in ("0", "false", "no", "off"):
-                    value = False
-                else:
-                    raise FieldError(self.name, f"{self.label} must be true or false, got {raw!r}")
-        elif self.kind == "select":
-            value = str(raw).strip()
-            if value not in self.choices:
-                raise FieldError(
-                    self.name, f"{self.label} must be one of {', '.join(self.choices)}, got {value!r}"
-                )
-        else:
-            value = str(raw) if self.kind == "secret" else str(raw).strip()
-        if self.validator is not None:
-            problem = self.validator(value)
-            if problem:
-                # Never echo a secret back in an error message.
-                raise FieldError(self.name, problem)
-        return value
-
-
-def port_validator(value: Any) -> str | None:
-    return None if 1 <= int(value) <= 65535 else f"port must be between 1 and 65535, got {value}"
-
-
-def positive_validator(value: Any) -> str | None:
-    return None if value > 0 else f"must be greater than 0, got {value}"
-
-
-@dataclass
-class ParsedFields:
-    settings: dict[str, Any] = field(default_factory=dict)
-    secrets: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def parse_fields(
-    specs: tuple[FieldSpec, ...],
-    raw: Mapping[str, Any],
-    *,
-    existing_secrets: Mapping[str, Any] | None = None,
-) -> ParsedFields:
-    """Validate every declared field at once, so a form can show all errors together.
-
-    Unknown keys are errors too (a typo in ``--set pasword=…`` must not pass silently).
-    A secret left blank keeps its stored value, so editing a server does not force the
-    operator to re-type credentials the console never shows.
-    """
-    out = ParsedFields()
-    known = {s.name for s in specs}
-    for key in raw:
-        if key not in known:
-            out.errors[key] = f"unknown field {key!r}; known fields: {', '.join(sorted(known))}"
-    for spec in specs:
-        value = raw.get(spec.name)
-        if spec.secret and (value is None or value == "") and existing_secrets and spec.name in existing_secrets:
-            out.secrets[spec.name] = existing_secrets[spec.name]
-            continue
-        try:
-            parsed = spec.parse(value)
-        except FieldError as exc:
-            out.errors[spec.name] = exc.message
-            continue
-        if spec.secret:
-            if parsed is not None:
-                out.secrets[spec.name] = parsed
-        else:
-            out.settings[spec.name] = parsed
-    return out
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ import importlib
 import inspect
 from typing import Any, Protocol
 
+from mailconsole.domain.errors import InputError
 from mailconsole.transports.base import FieldSpec, Transport
 
 # type name -> (module, class name)
@@ -20,7 +21,7 @@ TRANSPORT_MODULES: dict[str, tuple[str, str]] = {
 }
 
 
-class UnknownTransportType(ValueError):
+class UnknownTransportType(InputError, ValueError):
     pass
 
 

@@ -25,7 +25,7 @@ from mailconsole.console.context import runtime_of
 from mailconsole.domain.policy import STREAMS
 from mailconsole.domain.roles import Actor
 from mailconsole.feedback.handler import BOUNCE_HANDLER_FIELDS, build_bounce_handler
-from mailconsole.transports.base import FieldSpec, parse_fields
+from mailconsole.fields import FieldSpec, parse_fields
 from mailconsole.transports.registry import TRANSPORT_MODULES, transport_class, transport_fields
 
 SPEED_MODES = (("Unlimited", "unlimited"), ("N per hour", "hour"), ("N per day", "day"))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mailconsole.domain.errors import Refused
 
-class WebhookRefused(Exception):
+
+class WebhookRefused(Refused):
     """A request we will not act on. ``reason`` is a short label for the counter and the log;
     it never contains a secret or the received signature."""
 
