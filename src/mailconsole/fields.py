@@ -132,3 +132,25 @@ def parse_fields(
         else:
             out.settings[spec.name] = parsed
     return out
+
+
+def bind_fields(specs: tuple[FieldSpec, ...], values: Mapping[str, Any], *, owner: str) -> dict[str, Any]:
+    """Already-parsed values (stored settings and secrets) bound to their declaration.
+
+    What a constructor's keyword list used to do, derived from ``FIELDS`` instead: an unknown
+    name or a missing required field is a ``TypeError`` naming it; an empty value takes the
+    declared default.
+    """
+    known = [s.name for s in specs]
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise TypeError(f"{owner}() got unknown field(s) {', '.join(unknown)}; its fields are {', '.join(known)}")
+    bound: dict[str, Any] = {}
+    for spec in specs:
+        value = values.get(spec.name)
+        if value is None or value == "":
+            value = spec.default
+        if spec.required and (value is None or value == ""):
+            raise TypeError(f"{owner}() missing required field {spec.name!r}")
+        bound[spec.name] = value
+    return bound

@@ -18,13 +18,11 @@ A key restricted to sending only fails the check with 403 though it can send; th
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-import httpx
 
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
-    DEFAULT_TIMEOUT,
     HttpTransportBase,
     accepted_message_id,
     dumps,
@@ -70,6 +68,7 @@ def build_payload(envelope: Envelope, parts: MessageParts) -> dict[str, Any]:
 class ElasticEmailTransport(HttpTransportBase):
     TYPE: ClassVar[str] = "elasticemail"
     LABEL: ClassVar[str] = "Elastic Email"
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
         FieldSpec(
             "api_key",
@@ -82,23 +81,8 @@ class ElasticEmailTransport(HttpTransportBase):
         FieldSpec("base_url", "API base URL", "text", default=DEFAULT_BASE_URL, validator=url_validator),
     )
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str | None = DEFAULT_BASE_URL,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        concurrency: int | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or DEFAULT_BASE_URL,
-            secrets=(api_key,),
-            http_transport=http_transport,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
-        self._auth = {"X-ElasticEmail-ApiKey": api_key}
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self._auth = {"X-ElasticEmail-ApiKey": config["api_key"]}
 
     async def send(self, envelope: Envelope, raw_message: bytes) -> SendResult:
         payload = build_payload(envelope, extract_parts(raw_message))

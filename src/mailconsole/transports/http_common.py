@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from mailconsole.domain.results import ResultKind
+from mailconsole.fields import FieldSpec, bind_fields
 from mailconsole.transports.base import CheckResult, SendResult
 
 Hint = Literal["recipient", "server", "transient", "permanent"]
@@ -253,24 +254,31 @@ def check_from_response(
 class HttpTransportBase:
     """Owns one ``httpx.AsyncClient`` per configured server and the shared error handling.
 
+    Built from the subclass's ``FIELDS`` (declared once): the constructor takes exactly those
+    fields as keywords (``fields.bind_fields``), the secrets to redact are the fields declared
+    secret, and ``base_url`` falls back to ``default_base_url``. A subclass reads its values
+    in ``configure`` instead of repeating them as ``__init__`` keywords.
+
     ``http_transport`` is the test seam (``httpx.MockTransport``); production uses the default
     pooled transport. Subclasses set ``TYPE``/``LABEL``/``FIELDS`` and implement ``send``/``check``.
     """
 
     TYPE: ClassVar[str] = ""
     LABEL: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = ()
+    DEFAULT_BASE_URL: ClassVar[str] = ""
 
     def __init__(
         self,
         *,
-        base_url: str,
-        secrets: Iterable[str | None],
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         concurrency: int | None = None,
+        **values: Any,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._secrets = tuple(s for s in secrets if s)
+        self.config = bind_fields(type(self).FIELDS, values, owner=type(self).__name__)
+        self.base_url = str(self.config.get("base_url") or self.default_base_url()).rstrip("/")
+        self._secrets = tuple(str(self.config[s.name]) for s in type(self).FIELDS if s.secret and self.config[s.name])
         # The engine passes the server's concurrency cap; the pool never opens more connections.
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._client = httpx.AsyncClient(
@@ -280,6 +288,15 @@ class HttpTransportBase:
             headers={"Accept": "application/json", "User-Agent": "mailconsole"},
             follow_redirects=False,
         )
+
+        self.configure(self.config)
+
+    def default_base_url(self) -> str:
+        """The API's URL when the ``base_url`` field is empty (a region may decide it)."""
+        return type(self).DEFAULT_BASE_URL
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        """Read this type's field values (``config`` holds every declared field)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"

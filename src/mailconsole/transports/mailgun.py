@@ -14,13 +14,11 @@ Base URL by region: US ``https://api.mailgun.net``, EU ``https://api.eu.mailgun.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-import httpx
 
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
-    DEFAULT_TIMEOUT,
     HttpTransportBase,
     accepted_message_id,
     secret_validator,
@@ -67,27 +65,13 @@ class MailgunTransport(HttpTransportBase):
         ),
     )
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        domain: str,
-        region: str = "us",
-        base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        concurrency: int | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or REGION_URLS.get(region, REGION_URLS["us"]),
-            secrets=(api_key,),
-            http_transport=http_transport,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
-        self.domain = domain
-        self.region = region
-        token = base64.b64encode(f"api:{api_key}".encode()).decode("ascii")
+    def default_base_url(self) -> str:
+        return REGION_URLS.get(self.config["region"], REGION_URLS["us"])
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.domain = str(config["domain"])
+        self.region = str(config["region"])
+        token = base64.b64encode(f"api:{config['api_key']}".encode()).decode("ascii")
         self._auth = {"Authorization": f"Basic {token}"}
 
     async def send(self, envelope: Envelope, raw_message: bytes) -> SendResult:

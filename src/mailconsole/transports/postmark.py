@@ -19,13 +19,11 @@ Our streams map to Postmark message streams (configurable, defaults ``outbound``
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-import httpx
 
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
-    DEFAULT_TIMEOUT,
     Hint,
     HttpTransportBase,
     dumps,
@@ -94,6 +92,7 @@ def build_payload(
 class PostmarkTransport(HttpTransportBase):
     TYPE: ClassVar[str] = "postmark"
     LABEL: ClassVar[str] = "Postmark"
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
         FieldSpec("server_token", "Server API token", "secret", required=True, validator=secret_validator),
         FieldSpec(
@@ -113,27 +112,10 @@ class PostmarkTransport(HttpTransportBase):
         FieldSpec("base_url", "API base URL", "text", default=DEFAULT_BASE_URL, validator=url_validator),
     )
 
-    def __init__(
-        self,
-        *,
-        server_token: str,
-        transactional_stream: str | None = "outbound",
-        broadcast_stream: str | None = "broadcast",
-        base_url: str | None = DEFAULT_BASE_URL,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        concurrency: int | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or DEFAULT_BASE_URL,
-            secrets=(server_token,),
-            http_transport=http_transport,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
-        self.transactional_stream = transactional_stream or "outbound"
-        self.broadcast_stream = broadcast_stream or "broadcast"
-        self._auth = {"X-Postmark-Server-Token": server_token}
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.transactional_stream = str(config["transactional_stream"])
+        self.broadcast_stream = str(config["broadcast_stream"])
+        self._auth = {"X-Postmark-Server-Token": config["server_token"]}
 
     async def send(self, envelope: Envelope, raw_message: bytes) -> SendResult:
         payload = build_payload(

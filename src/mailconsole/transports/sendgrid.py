@@ -18,13 +18,11 @@ never every address of the To header, which would send the copy to all of them.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, ClassVar
-
-import httpx
 
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
-    DEFAULT_TIMEOUT,
     HttpTransportBase,
     dumps,
     secret_validator,
@@ -105,6 +103,7 @@ def build_payload(envelope: Envelope, parts: MessageParts) -> dict[str, Any]:
 class SendGridTransport(HttpTransportBase):
     TYPE: ClassVar[str] = "sendgrid"
     LABEL: ClassVar[str] = "SendGrid"
+    DEFAULT_BASE_URL = DEFAULT_BASE_URL
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
         FieldSpec(
             "api_key",
@@ -124,23 +123,8 @@ class SendGridTransport(HttpTransportBase):
         ),
     )
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str | None = DEFAULT_BASE_URL,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        concurrency: int | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or DEFAULT_BASE_URL,
-            secrets=(api_key,),
-            http_transport=http_transport,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
-        self._auth = {"Authorization": f"Bearer {api_key}"}
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self._auth = {"Authorization": f"Bearer {config['api_key']}"}
 
     async def send(self, envelope: Envelope, raw_message: bytes) -> SendResult:
         payload = build_payload(envelope, extract_parts(raw_message))

@@ -19,6 +19,7 @@ its own set.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -28,7 +29,6 @@ from botocore.credentials import Credentials
 
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
-    DEFAULT_TIMEOUT,
     Hint,
     HttpTransportBase,
     accepted_message_id,
@@ -116,30 +116,15 @@ class SesTransport(HttpTransportBase):
         ),
     )
 
-    def __init__(
-        self,
-        *,
-        access_key_id: str,
-        secret_access_key: str,
-        region: str = "us-east-1",
-        configuration_set: str | None = None,
-        tracking_configuration_set: str | None = None,
-        base_url: str | None = None,
-        http_transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-        concurrency: int | None = None,
-    ) -> None:
-        super().__init__(
-            base_url=base_url or default_endpoint(region),
-            secrets=(secret_access_key,),
-            http_transport=http_transport,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
-        self.region = region
-        self.configuration_set = configuration_set or None
-        self.tracking_configuration_set = tracking_configuration_set or None
-        self._signer = SigV4Auth(Credentials(access_key_id, secret_access_key), SIGNING_SERVICE, region)
+    def default_base_url(self) -> str:
+        return default_endpoint(self.config["region"])
+
+    def configure(self, config: Mapping[str, Any]) -> None:
+        self.region = str(config["region"])
+        self.configuration_set = config["configuration_set"] or None
+        self.tracking_configuration_set = config["tracking_configuration_set"] or None
+        credentials = Credentials(config["access_key_id"], config["secret_access_key"])
+        self._signer = SigV4Auth(credentials, SIGNING_SERVICE, self.region)
 
     def configuration_set_for(self, envelope: Envelope) -> str | None:
         if envelope.tracking:
