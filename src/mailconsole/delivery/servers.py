@@ -90,6 +90,11 @@ class ServerConfigView:
     settings: dict[str, Any]
     bounce_handler: dict[str, Any]
 
+    @property
+    def speed_label(self) -> str:
+        """``unlimited``, ``N/hour`` or ``N/day``: the domain's one wording of a speed limit."""
+        return speed_of(self.speed_mode, self.speed_limit).label
+
     @classmethod
     def of(cls, s: SendingServer, group: str) -> ServerConfigView:
         return cls(s.id, s.name, s.type, group, s.state, s.active, s.from_name, s.from_local_part,

@@ -62,9 +62,8 @@ class ServerFormsPane(Container):
         table = self.query_one(DataTable)
         table.clear()
         for s in self.servers:
-            speed = "unlimited" if s.speed_mode == "unlimited" else f"{s.speed_limit}/{s.speed_mode}"
             table.add_row(s.name, s.type, s.group, state_text(s.state),
-                          speed, streams_form_text(s.streams), "yes" if s.active else "no", key=str(s.id))
+                          s.speed_label, streams_form_text(s.streams), "yes" if s.active else "no", key=str(s.id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_edit()
