@@ -163,9 +163,8 @@ def test_domains_check_prints_the_inherited_dmarc_record_and_void_spf_lookups(tm
         result = runner.invoke(cli, ["domains", "check", "mail.acme.co.uk"], env=env, catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert result.stdout.splitlines() == [
-            "SPF    fail     the SPF record makes 3 DNS lookups that find nothing (a:gone1.acme.co.uk, "
-            "mx:gone2.acme.co.uk, exists:gone3.acme.co.uk); the limit is 2, receivers return permerror "
-            "(remove the terms for names that do not exist)",
+            "SPF    fail     the SPF record of mail.acme.co.uk is broken, receivers return permerror: "
+            "Void lookup limit of 2 exceeded (remove the terms for names that do not exist)",
             '       fix: mail.acme.co.uk TXT "v=spf1 ~all"',
             "DKIM   pass     the DKIM key at s1._domainkey.mail.acme.co.uk matches ours",
             "DMARC  pass     no record at _dmarc.mail.acme.co.uk; inherited from _dmarc.acme.co.uk, "

@@ -14,24 +14,14 @@ from typing import Any
 
 import dns.asyncresolver
 
+from mailconsole.senders import spf_verdict
 from mailconsole.senders.dkim import dkim_record_name, dkim_record_value
 from mailconsole.senders.dns_lookup import DnsUnknown, txt_records
 from mailconsole.senders.org_domain import organisational_domain
-from mailconsole.senders.spf import (
-    MAX_LOOKUPS,
-    MAX_VOID_LOOKUPS,
-    SpfRequirement,
-    SpfTree,
-    authorised,
-    build_spf_record,
-    spf_records,
-    walk,
-)
+from mailconsole.senders.spf import SpfRequirement, build_spf_record
+from mailconsole.senders.spf_check import SPF_DEADLINE_QUERIES
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-# The SPF walk's deadline, in resolver lifetimes: room for the ~10 rounds of queries a record
-# within the limits needs, with slack, and a hard stop for one that is not.
-SPF_DEADLINE_QUERIES = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,96 +48,19 @@ async def check_spf(
     requirements: list[SpfRequirement],
     now: dt.datetime,
 ) -> Verdict:
-    """Exactly one v=spf1 record within RFC 7208's limits, and every active server authorised.
+    """RFC 7208 ``check_host()`` for each active server's sending IPs (``spf_verdict``).
 
-    The whole evaluation has a deadline of its own (each query already has the resolver's
-    lifetime), so a slow resolver answering every query just in time still ends as unknown.
+    pyspf bounds each evaluation by a deadline of its own (``spf_check``); the walk over the
+    servers has one too, so a resolver answering every query just in time still ends as unknown.
     """
-    fix = _txt(domain, build_spf_record(requirements))
-    budget = max(resolver.lifetime, 0.1) * SPF_DEADLINE_QUERIES
+    budget = max(resolver.lifetime, 0.1) * SPF_DEADLINE_QUERIES * 2
     try:
         async with asyncio.timeout(budget):
-            return await _evaluate_spf(resolver, domain, requirements, now, fix)
-    except DnsUnknown as exc:
-        return Verdict("spf", UNKNOWN, str(exc), now, fix)
+            outcome = await spf_verdict.evaluate(resolver, domain, requirements)
     except TimeoutError:
         reason = f"DNS took longer than {budget:g} s to evaluate the SPF record of {domain}"
-        return Verdict("spf", UNKNOWN, reason, now, fix)
-
-
-async def _evaluate_spf(
-    resolver: dns.asyncresolver.Resolver,
-    domain: str,
-    requirements: list[SpfRequirement],
-    now: dt.datetime,
-    fix: str,
-) -> Verdict:
-    records = spf_records(await txt_records(resolver, domain))
-    if not records:
-        return Verdict("spf", FAIL, f"{domain} has no SPF (v=spf1) record", now, fix)
-    if len(records) > 1:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"{domain} has {len(records)} SPF records; exactly one is allowed, "
-            "receivers treat several as an error (merge them into one)",
-            now,
-            fix,
-        )
-    tree = SpfTree()
-    await walk(resolver, domain, records[0], tree)
-    if tree.lookups > MAX_LOOKUPS:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record needs at least {tree.lookups} DNS lookups; the limit is {MAX_LOOKUPS} "
-            "(replace includes with ip4/ip6 ranges)",
-            now,
-            fix,
-        )
-    if len(tree.voids) > MAX_VOID_LOOKUPS:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record makes {len(tree.voids)} DNS lookups that find nothing "
-            f"({', '.join(tree.voids)}); the limit is {MAX_VOID_LOOKUPS}, receivers return permerror "
-            "(remove the terms for names that do not exist)",
-            now,
-            fix,
-        )
-    if tree.errors:
-        return Verdict("spf", FAIL, "the SPF record is broken: " + "; ".join(tree.errors), now, fix)
-    if tree.plus_all:
-        return Verdict("spf", FAIL, "the SPF record ends in +all: it lets anyone send as " + domain, now, fix)
-    if tree.open_exists:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record's exists:{tree.open_exists} always matches: it lets anyone send as {domain}",
-            now,
-            fix,
-        )
-    missing: list[str] = []
-    unverifiable: list[str] = []
-    depends: list[str] = []
-    for req in requirements:
-        ok = await authorised(resolver, tree, req)
-        if ok is None:
-            (unverifiable if req.kind == "unknown" else depends).append(req.server)
-        elif not ok:
-            missing.append(f"{req.server} ({req.mechanism})")
-    if missing:
-        return Verdict("spf", FAIL, "the SPF record does not authorise " + ", ".join(missing), now, fix)
-    checkable = len(requirements) - len(unverifiable) - len(depends)
-    reason = f"one SPF record, {tree.lookups} DNS lookups"
-    reason += f", authorises all {checkable} checkable active servers"
-    if unverifiable:
-        reason += "; cannot verify " + ", ".join(unverifiable) + " (add this machine's address)"
-    if depends:
-        reason += (
-            "; cannot verify " + ", ".join(depends) + " (" + ", ".join(tree.unresolved) + " depends on each message)"
-        )
-    return Verdict("spf", PASS, reason, now)
+        return Verdict("spf", UNKNOWN, reason, now, _txt(domain, build_spf_record(requirements)))
+    return Verdict("spf", outcome.status, outcome.reason, now, outcome.fix)
 
 
 def _tags(record: str) -> dict[str, str]:
