@@ -99,7 +99,7 @@ def test_domains_add_records_and_check_json(tmp_path: Path) -> None:
         assert checked["spf"]["reason"] == "doeinc.com has no SPF (v=spf1) record"
         assert checked["dkim"]["status"] == "pass"
         assert checked["dmarc"]["status"] == "pass"
-        assert checked["dmarc"]["reason"] == "DMARC policy p=quarantine (failures go to spam)"
+        assert checked["dmarc"]["reason"] == "DMARC policy p=quarantine at _dmarc.doeinc.com (failures go to spam)"
         assert checked["warning"].startswith("doeinc.com is not authenticated (SPF fail, DKIM pass")
 
         result = mc_in_process("domains", "list", "--json")

@@ -42,7 +42,10 @@ async def test_all_three_pass_when_the_records_are_published(dns_runtime: Runtim
     stored = await get_domain(dns_runtime, DOMAIN)
     assert stored.authenticated and stored.warning == ""
     assert stored.checked_at == dns_runtime.clock.now()
-    assert stored.dmarc == ("pass", "DMARC policy p=none (monitoring only; failures are still delivered)")
+    assert stored.dmarc == (
+        "pass",
+        "DMARC policy p=none at _dmarc.doeinc.com (monitoring only; failures are still delivered)",
+    )
 
 
 async def test_missing_records_fail_with_the_record_that_fixes_them(dns_runtime: Runtime, zone: ZoneServer) -> None:
@@ -123,14 +126,17 @@ async def test_dmarc_reject_passes_when_mail_aligns_and_fails_when_nothing_does(
     key = await _setup(dns_runtime, zone)
     _publish_all(zone, key, dmarc="v=DMARC1; p=reject; rua=mailto:d@doeinc.com")
     dmarc = (await check_domain(dns_runtime, DOMAIN)).verdicts[2]
-    assert (dmarc.status, dmarc.reason) == ("pass", "DMARC policy p=reject (failures are rejected)")
+    assert (dmarc.status, dmarc.reason) == (
+        "pass",
+        "DMARC policy p=reject at _dmarc.doeinc.com (failures are rejected)",
+    )
 
     del zone.records[(DOMAIN, "TXT")]
     del zone.records[(f"s1._domainkey.{DOMAIN}", "TXT")]
     dmarc = (await check_domain(dns_runtime, DOMAIN)).verdicts[2]
     assert (dmarc.status, dmarc.reason) == (
         "fail",
-        "DMARC policy p=reject while neither SPF nor DKIM passes: receivers will reject your mail",
+        "DMARC policy p=reject at _dmarc.doeinc.com while neither SPF nor DKIM passes: receivers will reject your mail",
     )
 
 

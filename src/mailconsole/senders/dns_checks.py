@@ -14,6 +14,7 @@ from typing import Any
 
 import dns.asyncresolver
 
+from mailconsole.domain.dmarc import DmarcRecord, looks_like_dmarc, parse_record
 from mailconsole.senders import spf_verdict
 from mailconsole.senders.dkim import dkim_record_name, dkim_record_value
 from mailconsole.senders.dns_lookup import DnsUnknown, txt_records
@@ -110,7 +111,6 @@ def dmarc_starter(domain: str, rua: str) -> str:
     return f"v=DMARC1; p=none; rua=mailto:{rua}"
 
 
-_POLICIES = ("none", "quarantine", "reject")
 _MEANING = {
     "none": "monitoring only; failures are still delivered",
     "quarantine": "failures go to spam",
@@ -118,8 +118,17 @@ _MEANING = {
 }
 
 
-async def _dmarc_records(resolver: dns.asyncresolver.Resolver, name: str) -> list[str]:
-    return [r for r in await txt_records(resolver, name) if r.lower().startswith("v=dmarc1")]
+async def _dmarc_records(resolver: dns.asyncresolver.Resolver, name: str) -> tuple[list[DmarcRecord], list[str]]:
+    """The DMARC records at ``name`` (RFC 7489 §6.6.3 step 4), and TXT records that only look like one."""
+    txts = await txt_records(resolver, name)
+    records = [r for r in (parse_record(t) for t in txts) if r is not None]
+    return records, [t for t in txts if looks_like_dmarc(t)]
+
+
+def _lookalike_note(lookalikes: list[str]) -> str:
+    if not lookalikes:
+        return ""
+    return f" ({lookalikes[0]!r} is not one: it must start with exactly v=DMARC1, so receivers ignore it)"
 
 
 async def check_dmarc(
@@ -133,44 +142,45 @@ async def check_dmarc(
 ) -> Verdict:
     """The DMARC policy receivers apply; a strict policy while nothing aligns is a fail.
 
-    RFC 7489 §6.6.3: without a record of its own, a subdomain gets the record of its
-    organisational domain, whose sp= (or, without sp=, p=) applies. The reason names the
+    RFC 7489 §6.6.3 (not DMARCbis's DNS tree walk; see docs/authentication.md): without a record of
+    its own, a subdomain gets the record of its organisational domain (Public Suffix List),
+    whose sp= (or, without sp=, p=) applies. Parsing is ``domain.dmarc``. The reason names the
     record that applied, so the operator knows which one to change.
     """
     name = f"_dmarc.{domain}"
     fix = _txt(name, dmarc_starter(domain, rua))
     applied, inherited = name, False
     try:
-        records = await _dmarc_records(resolver, name)
+        records, lookalikes = await _dmarc_records(resolver, name)
         org = await organisational_domain(domain)
         if not records and org != domain:
             applied, inherited = f"_dmarc.{org}", True
-            records = await _dmarc_records(resolver, applied)
+            records, org_lookalikes = await _dmarc_records(resolver, applied)
+            lookalikes += org_lookalikes
     except DnsUnknown as exc:
         return Verdict("dmarc", UNKNOWN, str(exc), now, fix)
     if not records:
         also = f" nor at {applied}, the organisational domain's record it would inherit" if inherited else ""
-        return Verdict("dmarc", FAIL, f"no DMARC record at {name}{also}", now, fix)
+        return Verdict("dmarc", FAIL, f"no DMARC record at {name}{also}{_lookalike_note(lookalikes)}", now, fix)
     where = f"{applied} (inherited by {domain})" if inherited else applied
     if len(records) > 1:
         return Verdict("dmarc", FAIL, f"{len(records)} DMARC records at {where}; receivers ignore them all", now, fix)
-    tags = _tags(records[0])
-    tag, policy = "p", tags.get("p", "").lower()
-    if policy not in _POLICIES:
-        shown = policy or "missing"
-        at = f" at {where}" if inherited else ""
-        return Verdict("dmarc", FAIL, f"the DMARC policy p={at} is {shown}; use none, quarantine or reject", now, fix)
-    if inherited and "sp" in tags:
-        tag, policy = "sp", tags["sp"].lower()
-        if policy not in _POLICIES:
-            return Verdict(
-                "dmarc",
-                FAIL,
-                f"the DMARC subdomain policy sp= at {where} is {policy or 'empty'}; use none, quarantine or reject",
-                now,
-                fix,
-            )
-    source = f" inherited from {applied}" if inherited else ""
+    record = records[0]
+    chosen = record.applied(subdomain=inherited)
+    problem = record.p_problem
+    if inherited and record.sp_invalid:
+        problem = f"has sp={record.tags['sp']} (not none, quarantine or reject)"
+    if chosen is None:
+        return Verdict(
+            "dmarc",
+            FAIL,
+            f"the DMARC record at {where} {problem} and no valid rua=: receivers apply no DMARC policy "
+            "(use none, quarantine or reject)",
+            now,
+            fix,
+        )
+    tag, policy = chosen
+    source = f" inherited from {applied}" if inherited else f" at {applied}"
     if policy != "none" and PASS not in (spf_status, dkim_status):
         return Verdict(
             "dmarc",
@@ -179,7 +189,16 @@ async def check_dmarc(
             f"{'reject' if policy == 'reject' else 'junk'} your mail",
             now,
         )
+    if problem:
+        return Verdict(
+            "dmarc",
+            PASS,
+            f"the DMARC record at {where} {problem}; it has a valid rua=, so receivers apply p=none "
+            f"({_MEANING['none']})",
+            now,
+            fix,
+        )
     if not inherited:
-        return Verdict("dmarc", PASS, f"DMARC policy p={policy} ({_MEANING[policy]})", now)
+        return Verdict("dmarc", PASS, f"DMARC policy p={policy} at {applied} ({_MEANING[policy]})", now)
     why = _MEANING[policy] if tag == "sp" else f"no sp= tag, so p= applies; {_MEANING[policy]}"
     return Verdict("dmarc", PASS, f"no record at {name}; inherited from {applied}, {tag}={policy} ({why})", now)
