@@ -174,3 +174,26 @@ def test_domains_check_prints_the_inherited_dmarc_record_and_void_spf_lookups(tm
         ]
     finally:
         zone.close()
+
+
+def test_domains_check_json_reports_each_check_host_answer(tmp_path: Path) -> None:
+    zone = ThreadedZone()
+    try:
+        env = _env(tmp_path, MAILCONSOLE_DNS_NAMESERVERS=f"127.0.0.1:{zone.server.port}")
+        runner = CliRunner()
+        for args in (
+            ["domains", "add", "doeinc.com", "--selector", "s1"],
+            ["servers", "add", "--type", "smtp", "--name", "mx-out", "--set", "host=192.0.2.10"],
+        ):
+            assert runner.invoke(cli, args, env=env).exit_code == 0
+        zone.server.add("doeinc.com", "TXT", "v=spf1 -ip4:192.0.2.10 ip4:192.0.2.0/24 ~all")
+        result = runner.invoke(cli, ["domains", "check", "doeinc.com", "--json"], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        spf = json.loads(result.stdout)["spf"]
+        assert spf["check_host"] == [
+            {"server": "mx-out", "ip": "192.0.2.10", "sender": "postmaster@doeinc.com", "result": "fail",
+             "term": "-ip4:192.0.2.10"}
+        ]
+        assert (spf["status"], spf["fix"]) == ("fail", 'doeinc.com TXT "v=spf1 ip4:192.0.2.10 ip4:192.0.2.0/24 ~all"')
+    finally:
+        zone.close()

@@ -32,6 +32,8 @@ class Verdict:
     reason: str
     checked_at: dt.datetime
     fix: str = ""  # the record to publish: "NAME TXT value"
+    # SPF only: what check_host() answered for each server's address (JSON "check_host")
+    check_host: tuple[spf_verdict.Answer, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -61,7 +63,7 @@ async def check_spf(
     except TimeoutError:
         reason = f"DNS took longer than {budget:g} s to evaluate the SPF record of {domain}"
         return Verdict("spf", UNKNOWN, reason, now, _txt(domain, build_spf_record(requirements)))
-    return Verdict("spf", outcome.status, outcome.reason, now, outcome.fix)
+    return Verdict("spf", outcome.status, outcome.reason, now, outcome.fix, outcome.answers)
 
 
 def _tags(record: str) -> dict[str, str]:

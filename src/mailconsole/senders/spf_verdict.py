@@ -47,6 +47,7 @@ class ServerSpf:
     results: tuple[tuple[str, SpfResult], ...] = ()  # (ip, result)
     problem: str = ""  # set when no address could be checked
     unknown: bool = False  # the problem is DNS, not the configuration
+    sender: str = ""  # the envelope sender asked with
 
     @property
     def passed(self) -> bool:
@@ -58,10 +59,22 @@ class ServerSpf:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """One ``check_host()`` call as ``domains check --json`` reports it."""
+
+    server: str
+    ip: str
+    sender: str
+    result: str
+    term: str
+
+
+@dataclass(frozen=True, slots=True)
 class SpfOutcome:
     status: str  # pass | fail | unknown
     reason: str
     fix: str
+    answers: tuple[Answer, ...] = ()
 
 
 def _describe(result: SpfResult) -> str:
@@ -98,7 +111,7 @@ async def _server(
         return ServerSpf(req, problem=str(exc), unknown=True)
     sender = f"postmaster@{req.envelope_domain or domain}"
     answers = await asyncio.gather(*(check_host(sync, ip, sender) for ip in ips))
-    return ServerSpf(req, tuple(zip(ips, answers, strict=True)))
+    return ServerSpf(req, tuple(zip(ips, answers, strict=True)), sender=sender)
 
 
 def _fixed_record(current: str | None, missing: list[SpfRequirement], requirements: list[SpfRequirement]) -> str:
@@ -120,6 +133,17 @@ async def evaluate(
     resolver: dns.asyncresolver.Resolver, domain: str, requirements: list[SpfRequirement]
 ) -> SpfOutcome:
     """Ask ``check_host`` for every server (and for an address nobody uses) and sum it up."""
+    servers: list[ServerSpf] = []
+    outcome = await _evaluate(resolver, domain, requirements, servers)
+    answers = tuple(
+        Answer(s.requirement.server, ip, s.sender, r.result, r.term) for s in servers for ip, r in s.results
+    )
+    return SpfOutcome(outcome.status, outcome.reason, outcome.fix, answers)
+
+
+async def _evaluate(
+    resolver: dns.asyncresolver.Resolver, domain: str, requirements: list[SpfRequirement], servers: list[ServerSpf]
+) -> SpfOutcome:
     sync = sync_twin(resolver)
     ours = f'{domain} TXT "{build_spf_record(requirements)}"'
     try:
@@ -127,7 +151,7 @@ async def evaluate(
     except DnsUnknown as exc:
         return SpfOutcome("unknown", str(exc), ours)
     current = published[0] if len(published) == 1 else None
-    servers = await asyncio.gather(*(_server(resolver, domain, req, sync) for req in requirements))
+    servers.extend(await asyncio.gather(*(_server(resolver, domain, req, sync) for req in requirements)))
     nobody = await check_host(sync, NOBODY, f"{NOBODY_SENDER_LOCAL}@{domain}")
     own = [r for s in servers if not _where(s.requirement, domain) for _, r in s.results]
     broken = next((r for r in [nobody, *own] if r.result in ("permerror", "none")), None)
@@ -177,4 +201,4 @@ async def evaluate(
     return SpfOutcome("pass", reason, "")
 
 
-__all__ = ["NOBODY", "ServerSpf", "SpfOutcome", "evaluate"]
+__all__ = ["NOBODY", "Answer", "ServerSpf", "SpfOutcome", "evaluate"]
