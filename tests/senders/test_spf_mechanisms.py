@@ -216,3 +216,39 @@ async def test_a_server_that_reads_its_bounces_is_checked_on_the_bounce_domain(
         "pass",
         "check_host() passes mx-out via bounce.doeinc.com (192.0.2.10) by ip4:192.0.2.10",
     )
+
+
+async def test_a_server_host_name_is_checked_at_each_of_its_addresses(dns_runtime: Runtime, zone: ZoneServer) -> None:
+    zone.add("relay.doeinc.com", "A", "192.0.2.10", "192.0.2.11")
+    spf = await _spf(dns_runtime, zone, "v=spf1 ip4:192.0.2.10 -all", host="relay.doeinc.com")
+    assert (spf.status, spf.reason) == ("fail", "receivers will not authenticate mx-out (192.0.2.11): fail by -all")
+    assert spf.fix == f'{DOMAIN} TXT "v=spf1 a:relay.doeinc.com ip4:192.0.2.10 -all"'
+
+
+async def test_a_server_host_without_addresses_fails_naming_it(dns_runtime: Runtime, zone: ZoneServer) -> None:
+    spf = await _spf(dns_runtime, zone, "v=spf1 a:gone.doeinc.com -all", host="gone.doeinc.com")
+    assert (spf.status, spf.reason) == (
+        "fail",
+        "receivers will not authenticate mx-out: its host gone.doeinc.com has no A/AAAA record, so it cannot send",
+    )
+
+
+async def test_an_esp_that_publishes_no_address_ranges_is_unknown(dns_runtime: Runtime, zone: ZoneServer) -> None:
+    await add_domain(dns_runtime, DOMAIN, "s1")
+    async with dns_runtime.sessions.begin() as session:
+        session.add(SendingServer(name="sg", type="sendgrid", settings={}))
+    zone.add("sendgrid.net", "TXT", "v=spf1 exists:%{i}.sg.sendgrid.net -all")
+    zone.add(DOMAIN, "TXT", "v=spf1 include:sendgrid.net -all")
+    spf = (await check_domain(dns_runtime, DOMAIN)).verdicts[0]
+    assert (spf.status, spf.reason) == (
+        "unknown",
+        "cannot tell whether receivers authenticate every server: sendgrid.net publishes no ip4/ip6 range "
+        "to check sg with",
+    )
+
+
+async def test_an_include_of_a_domain_without_spf_is_permerror(dns_runtime: Runtime, zone: ZoneServer) -> None:
+    spf = await _spf(dns_runtime, zone, "v=spf1 ip4:192.0.2.10 include:nospf.doeinc.com -all")
+    assert spf.status == "fail"
+    assert spf.reason.startswith(f"the SPF record of {DOMAIN} is broken, receivers return permerror: ")
+    assert "nospf.doeinc.com" in spf.reason

@@ -48,6 +48,7 @@ class ServerSpf:
     problem: str = ""  # set when no address could be checked
     unknown: bool = False  # the problem is DNS, not the configuration
     sender: str = ""  # the envelope sender asked with
+    broken: bool = False  # the problem is the server's own configuration: a fail
 
     @property
     def passed(self) -> bool:
@@ -100,7 +101,8 @@ async def _server(
         elif req.kind == "host":
             ips = await addresses(resolver, req.value)
             if not ips:
-                return ServerSpf(req, problem=f"{req.server}'s host {req.value} has no A/AAAA record")
+                problem = f"{req.server}: its host {req.value} has no A/AAAA record, so it cannot send"
+                return ServerSpf(req, problem=problem, broken=True)
         else:
             ips = (await published_sending_ips(resolver, req.value))[:1]
             if not ips:
@@ -162,15 +164,15 @@ async def _evaluate(
         reason = f"the SPF record of {domain} is broken, receivers return permerror: {broken.term}"
         return SpfOutcome("fail", reason + (f" ({hint})" if hint else ""), ours)
 
-    failing = [s for s in servers if s.results and not s.passed and not s.temperror]
+    failing = [s for s in servers if s.broken or (s.results and not s.passed and not s.temperror)]
     if failing:
         parts = [
             f"{s.requirement.server}{_where(s.requirement, domain)} ({ip}): {_describe(r)}"
             for s in failing
             for ip, r in s.results
             if r.result != "pass"
-        ]
-        missing = [s.requirement for s in failing if not _where(s.requirement, domain)]
+        ] + [s.problem for s in failing if s.broken]
+        missing = [s.requirement for s in failing if s.results and not _where(s.requirement, domain)]
         fix = f'{domain} TXT "{_fixed_record(current, missing, requirements)}"' if missing else ""
         return SpfOutcome("fail", "receivers will not authenticate " + "; ".join(parts), fix)
     if nobody.result == "pass":
@@ -185,10 +187,10 @@ async def _evaluate(
                                  if r.result == "temperror") for s in doubtful]
         if not why:
             why = [_describe(nobody)]
-        return SpfOutcome("unknown", "DNS did not answer for every server: " + "; ".join(why), ours)
+        return SpfOutcome("unknown", "cannot tell whether receivers authenticate every server: " + "; ".join(why), ours)
 
     checked = [s for s in servers if s.results]
-    unverifiable = [s.problem for s in servers if not s.results]
+    unverifiable = [s.problem for s in servers if not s.results and not s.broken]
     reason = "check_host() passes " + ", ".join(
         f"{s.requirement.server}{_where(s.requirement, domain)} ({ip}) by {r.term}"
         for s in checked
