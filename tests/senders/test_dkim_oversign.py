@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from mailconsole.intake.unsubscribe import headers_for
 from mailconsole.runtime import Runtime
 from mailconsole.senders.dkim import OVERSIGNED, dkim_record_value, sign_message
 from mailconsole.senders.domains import add_domain
@@ -36,6 +37,15 @@ BROADCAST = (
     b"\r\n"
     b"Hello Bob, here is the news.\r\n"
 )
+
+
+def _broadcast(runtime: Runtime) -> bytes:
+    """BROADCAST with the List-Unsubscribe headers intake adds to broadcast mail (a real token)."""
+    head, body = _delete(_delete(BROADCAST, "List-Unsubscribe"), "List-Unsubscribe-Post").split(b"\r\n\r\n", 1)
+    added = headers_for(runtime, account_id=1, recipient="bob@example.org")
+    assert [name for name, _ in added] == ["List-Unsubscribe", "List-Unsubscribe-Post"]
+    lines = b"".join(f"{name}: {value}\r\n".encode() for name, value in added)
+    return head + b"\r\n" + lines + b"\r\n" + body
 
 
 def _has_mail_dkim() -> bool:
@@ -70,7 +80,7 @@ async def signed(runtime: Runtime, key_zone: ThreadedZone) -> bytes:
     view = await add_domain(runtime, "doeinc.com", "s1")
     assert view.public_key is not None
     key_zone.server.add("s1._domainkey.doeinc.com", "TXT", dkim_record_value(view.public_key))
-    return await sign_message(runtime, BROADCAST, "doeinc.com")
+    return await sign_message(runtime, _broadcast(runtime), "doeinc.com")
 
 
 def _h_tag(message: bytes) -> list[str]:
