@@ -26,6 +26,11 @@ def _txt_rdata(value: str) -> str:
     return " ".join('"' + c.decode().replace('"', '\\"') + '"' for c in chunks)
 
 
+def name_text(name: dns.name.Name) -> str:
+    """The name as its bytes read (no ``\\`` escapes for spaces or dots), lower-case, no final dot."""
+    return ".".join(label.decode("utf-8", "surrogateescape") for label in name.labels if label).lower()
+
+
 class ZoneServer(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], list[str]] = {}
@@ -44,11 +49,18 @@ class ZoneServer(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         query = dns.message.from_wire(data)
         question = query.question[0]
-        name = question.name.to_text().lower().rstrip(".")
+        name = name_text(question.name)
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.queries.append((name, rdtype))
         if self.silent or (name, rdtype) in self.unanswered or self.transport is None:
             return
+        response = self.respond(query, name, rdtype)
+        if response is not None:
+            self.transport.sendto(response.to_wire(), addr)
+
+    def respond(self, query: dns.message.Message, name: str, rdtype: str) -> dns.message.Message | None:
+        """The answer to send for ``name``/``rdtype``, or None to stay silent (a timeout)."""
+        question = query.question[0]
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         values = self.records.get((name, rdtype))
@@ -57,16 +69,16 @@ class ZoneServer(asyncio.DatagramProtocol):
             response.answer.append(dns.rrset.from_text_list(question.name, 300, dns.rdataclass.IN, rdtype, texts))
         elif not any(key[0] == name for key in self.records):
             response.set_rcode(dns.rcode.NXDOMAIN)
-        self.transport.sendto(response.to_wire(), addr)
+        return response
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
 
 
-async def start_zone_server() -> ZoneServer:
+async def start_zone_server(factory: type[ZoneServer] = ZoneServer) -> ZoneServer:
     loop = asyncio.get_running_loop()
-    server = ZoneServer()
+    server = factory()
     transport, _ = await loop.create_datagram_endpoint(lambda: server, local_addr=("127.0.0.1", 0))
     server.port = transport.get_extra_info("sockname")[1]
     return server
@@ -75,16 +87,17 @@ async def start_zone_server() -> ZoneServer:
 class ThreadedZone:
     """The same server on a loop in a background thread, for sync tests (CLI runs its own loop)."""
 
-    def __init__(self) -> None:
+    def __init__(self, factory: type[ZoneServer] = ZoneServer) -> None:
         import threading
 
+        self._factory = factory
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.server: ZoneServer = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(5)
 
     async def _start(self) -> ZoneServer:
-        return await start_zone_server()
+        return await start_zone_server(self._factory)
 
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.server.close)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 from mailconsole.cli.common import actor, echo_json, fail, json_option, run, with_runtime
 from mailconsole.contacts.accounts import default_account_id
 from mailconsole.delivery import queue as queue_service
+from mailconsole.domain.addresses import AddressError, Mailbox, parse_mailbox
 from mailconsole.runtime import Runtime
 
 STREAMS = ("transactional", "broadcast")
@@ -22,20 +24,30 @@ def command() -> None:
     pass
 
 
-def build_message(sender: str, recipients: tuple[str, ...], subject: str, body: str) -> bytes:
+def build_message(sender: Mailbox, recipients: list[Mailbox], subject: str, body: str) -> bytes:
+    """The message for --subject/--body: display names in From/To, each encoded as RFC 2047 needs."""
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = ", ".join(recipients)
+    msg["From"] = Address(display_name=sender.display_name, addr_spec=sender.address)
+    msg["To"] = [Address(display_name=r.display_name, addr_spec=r.address) for r in recipients]
     msg["Subject"] = subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg["Message-ID"] = make_msgid(domain=sender.address.rpartition("@")[2] or None)
     msg.set_content(body)
     return msg.as_bytes()
 
 
+def _mailbox(option: str, text: str) -> Mailbox:
+    try:
+        return parse_mailbox(text)
+    except AddressError as exc:
+        fail(f"{option}: {exc.message}")
+
+
 @command.command("send")
-@click.option("--from", "sender", required=True, help="Sender address (From and envelope sender).")
-@click.option("--to", "recipients", required=True, multiple=True, help="Recipient (repeatable).")
+@click.option("--from", "sender", required=True,
+              help='Sender: addr or "Name <addr>" (the address is the envelope sender, the name goes in From:).')
+@click.option("--to", "recipients", required=True, multiple=True,
+              help='Recipient: addr or "Name <addr>" (repeatable).')
 @click.option("--subject", default="", help="Subject line.")
 @click.option("--body", default=None, help="Plain-text body.")
 @click.option("--file", "file_", type=click.Path(dir_okay=False), default=None,
@@ -47,9 +59,8 @@ def send(sender: str, recipients: tuple[str, ...], subject: str, body: str | Non
     """Queue a message for each recipient; prints the message ids once they are stored."""
     if (body is None) == (file_ is None):
         fail("give exactly one of --body or --file")
-    for address in (sender, *recipients):
-        if "@" not in address or address.startswith("@") or address.endswith("@"):
-            fail(f"not an email address: {address!r}")
+    from_box = _mailbox("--from", sender)
+    to_boxes = [_mailbox("--to", r) for r in recipients]
     if file_ is not None:
         try:
             raw = Path(file_).read_bytes()
@@ -58,12 +69,16 @@ def send(sender: str, recipients: tuple[str, ...], subject: str, body: str | Non
         if not raw.strip():
             fail(f"{file_} is empty")
     else:
-        raw = build_message(sender, recipients, subject, body or "")
+        try:
+            raw = build_message(from_box, to_boxes, subject, body or "")
+        except (ValueError, IndexError) as exc:  # the email package refuses the address or name
+            fail(f"cannot build the message: {exc}")
 
     async def go(runtime: Runtime) -> list[int]:
         account = await default_account_id(runtime)
         return await queue_service.enqueue(
-            runtime, account_id=account, envelope_from=sender, recipients=list(recipients), raw=raw,
+            runtime, account_id=account, envelope_from=from_box.address,
+            recipients=[r.address for r in to_boxes], raw=raw,
             stream=stream, tracking=stream == "broadcast",
         )
 

@@ -11,6 +11,7 @@ must refuse the same things in the same words.
 
 from __future__ import annotations
 
+import email.utils
 from dataclasses import dataclass
 
 import email_validator
@@ -48,6 +49,34 @@ def normalize_address(addr: str) -> str:
     except email_validator.EmailNotValidError as exc:
         raise AddressError(f"{text!r} is not a valid email address: {exc}") from exc
     return f"{result.local_part}@{result.ascii_domain.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """``Jane Doe <jane@doeinc.com>`` split: the name goes in the header, the address on the envelope."""
+
+    display_name: str
+    address: str
+
+
+def parse_mailbox(text: str) -> Mailbox:
+    """``addr`` or ``Name <addr>`` -> Mailbox; AddressError (naming the text) for anything else.
+
+    The envelope (MAIL FROM / RCPT TO) carries only the address; storing the display form
+    there makes every receiver refuse it, so every entry point splits through this one rule.
+    """
+    raw = (text or "").strip()
+    if any(ord(ch) < 32 for ch in raw):
+        raise AddressError(f"{raw!r} is not an email address: it contains a line break or control character")
+    pairs = email.utils.getaddresses([raw])
+    if len(pairs) != 1:
+        raise AddressError(f"not one email address: {raw!r}")
+    name, addr = pairs[0]
+    if not addr or "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
+        raise AddressError(f"not an email address: {raw!r}")
+    if "<" in raw and not raw.endswith(">"):
+        raise AddressError(f"not an email address: {raw!r} (text after the closing '>')")
+    return Mailbox(name.strip(), addr)
 
 
 def domain_of(addr: str) -> str:

@@ -95,6 +95,37 @@ async def _key_for(runtime: Runtime, domain: str) -> _CachedKey:
     return entry
 
 
+# Signed once per occurrence and once more (RFC 6376 §8.15 "over-signing"): adding another
+# such header - a second Subject above the signed one, a forged List-Unsubscribe - then breaks
+# the signature. Absent ones are listed once, so adding one breaks it too.
+OVERSIGNED = (
+    "From",
+    "To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+)
+# Signed once per occurrence: dkimpy's list of headers that should be signed, plus the one it
+# lacks, List-Unsubscribe-Post (RFC 8058 §4: one-click needs it in h=).
+_SIGNED = {h.lower() for h in dkimpy.DomainSigner.SHOULD} | {b"list-unsubscribe-post"}
+_OVERSIGNED = {h.lower().encode("ascii") for h in OVERSIGNED}
+
+
+def signed_headers(raw: bytes) -> list[bytes]:
+    """The ``h=`` list for ``raw``: each signable header as often as it occurs, then OVERSIGNED once each."""
+    headers, _body = dkimpy.rfc822_parse(raw)
+    present = [name for name, _ in headers if name.lower() in _SIGNED and name.lower() not in _OVERSIGNED]
+    oversigned = [
+        name.encode("ascii")
+        for name in OVERSIGNED
+        for _ in range(1 + sum(1 for h, _ in headers if h.lower() == name.lower().encode("ascii")))
+    ]
+    return present + oversigned
+
+
 def sign_with_key(raw: bytes, domain: str, selector: str, private_pem: bytes) -> bytes:
     """Prepend a relaxed/relaxed rsa-sha256 DKIM-Signature to ``raw`` (line endings kept)."""
     linesep = b"\r\n" if b"\r\n" in raw else b"\n"
@@ -104,6 +135,7 @@ def sign_with_key(raw: bytes, domain: str, selector: str, private_pem: bytes) ->
         domain.encode("ascii"),
         private_pem,
         canonicalize=(b"relaxed", b"relaxed"),
+        include_headers=signed_headers(raw),
         linesep=linesep,
     )
     return signature + raw

@@ -14,24 +14,15 @@ from typing import Any
 
 import dns.asyncresolver
 
+from mailconsole.domain.dmarc import DmarcRecord, looks_like_dmarc, parse_record
+from mailconsole.senders import spf_verdict
 from mailconsole.senders.dkim import dkim_record_name, dkim_record_value
 from mailconsole.senders.dns_lookup import DnsUnknown, txt_records
 from mailconsole.senders.org_domain import organisational_domain
-from mailconsole.senders.spf import (
-    MAX_LOOKUPS,
-    MAX_VOID_LOOKUPS,
-    SpfRequirement,
-    SpfTree,
-    authorised,
-    build_spf_record,
-    spf_records,
-    walk,
-)
+from mailconsole.senders.spf import SpfRequirement, build_spf_record
+from mailconsole.senders.spf_check import SPF_DEADLINE_QUERIES
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-# The SPF walk's deadline, in resolver lifetimes: room for the ~10 rounds of queries a record
-# within the limits needs, with slack, and a hard stop for one that is not.
-SPF_DEADLINE_QUERIES = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +32,8 @@ class Verdict:
     reason: str
     checked_at: dt.datetime
     fix: str = ""  # the record to publish: "NAME TXT value"
+    # SPF only: what check_host() answered for each server's address (JSON "check_host")
+    check_host: tuple[spf_verdict.Answer, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -58,96 +51,19 @@ async def check_spf(
     requirements: list[SpfRequirement],
     now: dt.datetime,
 ) -> Verdict:
-    """Exactly one v=spf1 record within RFC 7208's limits, and every active server authorised.
+    """RFC 7208 ``check_host()`` for each active server's sending IPs (``spf_verdict``).
 
-    The whole evaluation has a deadline of its own (each query already has the resolver's
-    lifetime), so a slow resolver answering every query just in time still ends as unknown.
+    pyspf bounds each evaluation by a deadline of its own (``spf_check``); the walk over the
+    servers has one too, so a resolver answering every query just in time still ends as unknown.
     """
-    fix = _txt(domain, build_spf_record(requirements))
-    budget = max(resolver.lifetime, 0.1) * SPF_DEADLINE_QUERIES
+    budget = max(resolver.lifetime, 0.1) * SPF_DEADLINE_QUERIES * 2
     try:
         async with asyncio.timeout(budget):
-            return await _evaluate_spf(resolver, domain, requirements, now, fix)
-    except DnsUnknown as exc:
-        return Verdict("spf", UNKNOWN, str(exc), now, fix)
+            outcome = await spf_verdict.evaluate(resolver, domain, requirements)
     except TimeoutError:
         reason = f"DNS took longer than {budget:g} s to evaluate the SPF record of {domain}"
-        return Verdict("spf", UNKNOWN, reason, now, fix)
-
-
-async def _evaluate_spf(
-    resolver: dns.asyncresolver.Resolver,
-    domain: str,
-    requirements: list[SpfRequirement],
-    now: dt.datetime,
-    fix: str,
-) -> Verdict:
-    records = spf_records(await txt_records(resolver, domain))
-    if not records:
-        return Verdict("spf", FAIL, f"{domain} has no SPF (v=spf1) record", now, fix)
-    if len(records) > 1:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"{domain} has {len(records)} SPF records; exactly one is allowed, "
-            "receivers treat several as an error (merge them into one)",
-            now,
-            fix,
-        )
-    tree = SpfTree()
-    await walk(resolver, domain, records[0], tree)
-    if tree.lookups > MAX_LOOKUPS:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record needs at least {tree.lookups} DNS lookups; the limit is {MAX_LOOKUPS} "
-            "(replace includes with ip4/ip6 ranges)",
-            now,
-            fix,
-        )
-    if len(tree.voids) > MAX_VOID_LOOKUPS:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record makes {len(tree.voids)} DNS lookups that find nothing "
-            f"({', '.join(tree.voids)}); the limit is {MAX_VOID_LOOKUPS}, receivers return permerror "
-            "(remove the terms for names that do not exist)",
-            now,
-            fix,
-        )
-    if tree.errors:
-        return Verdict("spf", FAIL, "the SPF record is broken: " + "; ".join(tree.errors), now, fix)
-    if tree.plus_all:
-        return Verdict("spf", FAIL, "the SPF record ends in +all: it lets anyone send as " + domain, now, fix)
-    if tree.open_exists:
-        return Verdict(
-            "spf",
-            FAIL,
-            f"the SPF record's exists:{tree.open_exists} always matches: it lets anyone send as {domain}",
-            now,
-            fix,
-        )
-    missing: list[str] = []
-    unverifiable: list[str] = []
-    depends: list[str] = []
-    for req in requirements:
-        ok = await authorised(resolver, tree, req)
-        if ok is None:
-            (unverifiable if req.kind == "unknown" else depends).append(req.server)
-        elif not ok:
-            missing.append(f"{req.server} ({req.mechanism})")
-    if missing:
-        return Verdict("spf", FAIL, "the SPF record does not authorise " + ", ".join(missing), now, fix)
-    checkable = len(requirements) - len(unverifiable) - len(depends)
-    reason = f"one SPF record, {tree.lookups} DNS lookups"
-    reason += f", authorises all {checkable} checkable active servers"
-    if unverifiable:
-        reason += "; cannot verify " + ", ".join(unverifiable) + " (add this machine's address)"
-    if depends:
-        reason += (
-            "; cannot verify " + ", ".join(depends) + " (" + ", ".join(tree.unresolved) + " depends on each message)"
-        )
-    return Verdict("spf", PASS, reason, now)
+        return Verdict("spf", UNKNOWN, reason, now, _txt(domain, build_spf_record(requirements)))
+    return Verdict("spf", outcome.status, outcome.reason, now, outcome.fix, outcome.answers)
 
 
 def _tags(record: str) -> dict[str, str]:
@@ -197,7 +113,6 @@ def dmarc_starter(domain: str, rua: str) -> str:
     return f"v=DMARC1; p=none; rua=mailto:{rua}"
 
 
-_POLICIES = ("none", "quarantine", "reject")
 _MEANING = {
     "none": "monitoring only; failures are still delivered",
     "quarantine": "failures go to spam",
@@ -205,8 +120,17 @@ _MEANING = {
 }
 
 
-async def _dmarc_records(resolver: dns.asyncresolver.Resolver, name: str) -> list[str]:
-    return [r for r in await txt_records(resolver, name) if r.lower().startswith("v=dmarc1")]
+async def _dmarc_records(resolver: dns.asyncresolver.Resolver, name: str) -> tuple[list[DmarcRecord], list[str]]:
+    """The DMARC records at ``name`` (RFC 7489 §6.6.3 step 4), and TXT records that only look like one."""
+    txts = await txt_records(resolver, name)
+    records = [r for r in (parse_record(t) for t in txts) if r is not None]
+    return records, [t for t in txts if looks_like_dmarc(t)]
+
+
+def _lookalike_note(lookalikes: list[str]) -> str:
+    if not lookalikes:
+        return ""
+    return f" ({lookalikes[0]!r} is not one: it must start with exactly v=DMARC1, so receivers ignore it)"
 
 
 async def check_dmarc(
@@ -220,44 +144,45 @@ async def check_dmarc(
 ) -> Verdict:
     """The DMARC policy receivers apply; a strict policy while nothing aligns is a fail.
 
-    RFC 7489 §6.6.3: without a record of its own, a subdomain gets the record of its
-    organisational domain, whose sp= (or, without sp=, p=) applies. The reason names the
+    RFC 7489 §6.6.3 (not DMARCbis's DNS tree walk; see docs/authentication.md): without a record of
+    its own, a subdomain gets the record of its organisational domain (Public Suffix List),
+    whose sp= (or, without sp=, p=) applies. Parsing is ``domain.dmarc``. The reason names the
     record that applied, so the operator knows which one to change.
     """
     name = f"_dmarc.{domain}"
     fix = _txt(name, dmarc_starter(domain, rua))
     applied, inherited = name, False
     try:
-        records = await _dmarc_records(resolver, name)
+        records, lookalikes = await _dmarc_records(resolver, name)
         org = await organisational_domain(domain)
         if not records and org != domain:
             applied, inherited = f"_dmarc.{org}", True
-            records = await _dmarc_records(resolver, applied)
+            records, org_lookalikes = await _dmarc_records(resolver, applied)
+            lookalikes += org_lookalikes
     except DnsUnknown as exc:
         return Verdict("dmarc", UNKNOWN, str(exc), now, fix)
     if not records:
         also = f" nor at {applied}, the organisational domain's record it would inherit" if inherited else ""
-        return Verdict("dmarc", FAIL, f"no DMARC record at {name}{also}", now, fix)
+        return Verdict("dmarc", FAIL, f"no DMARC record at {name}{also}{_lookalike_note(lookalikes)}", now, fix)
     where = f"{applied} (inherited by {domain})" if inherited else applied
     if len(records) > 1:
         return Verdict("dmarc", FAIL, f"{len(records)} DMARC records at {where}; receivers ignore them all", now, fix)
-    tags = _tags(records[0])
-    tag, policy = "p", tags.get("p", "").lower()
-    if policy not in _POLICIES:
-        shown = policy or "missing"
-        at = f" at {where}" if inherited else ""
-        return Verdict("dmarc", FAIL, f"the DMARC policy p={at} is {shown}; use none, quarantine or reject", now, fix)
-    if inherited and "sp" in tags:
-        tag, policy = "sp", tags["sp"].lower()
-        if policy not in _POLICIES:
-            return Verdict(
-                "dmarc",
-                FAIL,
-                f"the DMARC subdomain policy sp= at {where} is {policy or 'empty'}; use none, quarantine or reject",
-                now,
-                fix,
-            )
-    source = f" inherited from {applied}" if inherited else ""
+    record = records[0]
+    chosen = record.applied(subdomain=inherited)
+    problem = record.p_problem
+    if inherited and record.sp_invalid:
+        problem = f"has sp={record.tags['sp']} (not none, quarantine or reject)"
+    if chosen is None:
+        return Verdict(
+            "dmarc",
+            FAIL,
+            f"the DMARC record at {where} {problem} and no valid rua=: receivers apply no DMARC policy "
+            "(use none, quarantine or reject)",
+            now,
+            fix,
+        )
+    tag, policy = chosen
+    source = f" inherited from {applied}" if inherited else f" at {applied}"
     if policy != "none" and PASS not in (spf_status, dkim_status):
         return Verdict(
             "dmarc",
@@ -266,7 +191,16 @@ async def check_dmarc(
             f"{'reject' if policy == 'reject' else 'junk'} your mail",
             now,
         )
+    if problem:
+        return Verdict(
+            "dmarc",
+            PASS,
+            f"the DMARC record at {where} {problem}; it has a valid rua=, so receivers apply p=none "
+            f"({_MEANING['none']})",
+            now,
+            fix,
+        )
     if not inherited:
-        return Verdict("dmarc", PASS, f"DMARC policy p={policy} ({_MEANING[policy]})", now)
+        return Verdict("dmarc", PASS, f"DMARC policy p={policy} at {applied} ({_MEANING[policy]})", now)
     why = _MEANING[policy] if tag == "sp" else f"no sp= tag, so p= applies; {_MEANING[policy]}"
     return Verdict("dmarc", PASS, f"no record at {name}; inherited from {applied}, {tag}={policy} ({why})", now)

@@ -252,7 +252,7 @@ async def check_domain(
     account = await _account(runtime, account_id)
     async with runtime.sessions() as session:
         row = await _row(session, account, domain)
-        requirements = await spf_requirements(session, account)
+        requirements = await spf_requirements(session, account, runtime.settings.bounce_domain)
         name, public, stored_selector = row.domain, row.dkim_public_key, row.dkim_selector
     resolver = resolver or make_resolver(runtime.settings)
     now = runtime.clock.now()

@@ -75,3 +75,18 @@ def make_resolver(settings: Settings) -> dns.asyncresolver.Resolver:
     resolver.lifetime = settings.dns_timeout
     resolver.cache = None
     return resolver
+
+
+def sync_twin(resolver: dns.resolver.BaseResolver) -> dns.resolver.Resolver:
+    """A blocking resolver with the same nameservers, timeout and lifetime as ``resolver``.
+
+    pyspf (``spf_check``) asks DNS synchronously from a worker thread; building its resolver
+    from the async one keeps one source of truth for the settings, including a resolver a
+    test or the console passed in.
+    """
+    twin = dns.resolver.Resolver(configure=False)
+    twin.nameservers = list(resolver.nameservers)
+    twin.timeout = resolver.timeout
+    twin.lifetime = resolver.lifetime
+    twin.cache = None
+    return twin

@@ -30,5 +30,15 @@ async def default_server(session: AsyncSession, account_id: int) -> SendingServe
     return servers[0] if servers else None
 
 
-async def spf_requirements(session: AsyncSession, account_id: int) -> list[SpfRequirement]:
-    return [requirement_for(s.name, s.type, dict(s.settings or {})) for s in await active_servers(session, account_id)]
+async def spf_requirements(session: AsyncSession, account_id: int, bounce_domain: str = "") -> list[SpfRequirement]:
+    """Each active server's SPF needs; an SMTP server that reads its bounces sends with a VERP
+    MAIL FROM on ``bounce_domain`` (``delivery.engine``), so SPF is checked on that domain."""
+    return [
+        requirement_for(
+            s.name,
+            s.type,
+            dict(s.settings or {}),
+            bounce_domain.lower() if s.type == "smtp" and s.bounce_handler and bounce_domain else "",
+        )
+        for s in await active_servers(session, account_id)
+    ]
