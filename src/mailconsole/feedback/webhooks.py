@@ -1,9 +1,10 @@
 """The ESP webhook routes, mounted by the HTTP server under ``/webhooks``.
 
-``routes(runtime)`` gives ``/ses``, ``/sendgrid``, ``/mailgun`` and ``/postmark``. Each
-request is verified first (SNS signature and certificate, SendGrid ECDSA, Mailgun HMAC,
-Postmark basic auth); anything unsigned or badly signed is refused (401/403) and counted in
-``mailconsole_webhook_refused_total`` without touching the database. Verified events become
+``routes(runtime)`` gives ``/ses``, ``/sendgrid``, ``/mailgun``, ``/postmark`` and
+``/elasticemail``. Each request is verified first (SNS topic we configured, then signature and
+certificate; SendGrid ECDSA; Mailgun HMAC; Postmark basic auth; the Elastic Email URL secret);
+anything unsigned, badly signed or from a topic we did not name is refused (401/403) and
+counted in ``mailconsole_webhook_refused_total`` without touching the contacts. Verified events become
 FeedbackReports recorded through the feedback service, so a retried webhook, or a DSN and a
 webhook for the same bounce, change the contact once.
 """
@@ -13,16 +14,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from cryptography import x509
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mailconsole.feedback import metrics, service
 from mailconsole.feedback.model import FeedbackReport
-from mailconsole.feedback.providers import mailgun, postmark, sendgrid, ses
+from mailconsole.feedback.providers import elasticemail, mailgun, postmark, sendgrid, ses
 from mailconsole.feedback.providers.common import WebhookRefused
+from mailconsole.store.models import SendingServer
 
 if TYPE_CHECKING:
     from mailconsole.runtime import Runtime
@@ -43,6 +47,20 @@ async def _read_body(request: Request) -> bytes:
             raise WebhookRefused(413, "too_large", "the body is larger than 5 MiB")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def configured_topics(runtime: Runtime) -> set[str]:
+    """The SNS topics we accept: ``ses_topic_arns`` plus every SES server's ``feedback_topic_arn``
+    (recorded when the operator configures that server's feedback). Read per request, so a
+    topic added in the console is accepted at once and a removed one refused at once."""
+    topics = {t for t in runtime.settings.ses_topic_arns if t}
+    async with runtime.sessions() as session:
+        rows = (await session.execute(select(SendingServer.settings).where(SendingServer.type == "ses"))).all()
+    for (server_settings,) in rows:
+        topic = (server_settings or {}).get("feedback_topic_arn")
+        if topic:
+            topics.add(str(topic))
+    return topics
 
 
 def routes(
@@ -81,10 +99,19 @@ def routes(
 
     async def ses_work(request: Request, body: bytes) -> tuple[list[FeedbackReport], None]:
         message = ses.parse_envelope(body)
-        await verifier.verify(message)
         topic = str(message.get("TopicArn", ""))
-        if settings.ses_topic_arns and topic not in settings.ses_topic_arns:
-            raise WebhookRefused(403, "unknown_topic", "the SNS topic is not one of ses_topic_arns")
+        # Before the signature: any AWS account can produce a genuinely signed message, so
+        # the signature proves only that it came from SNS, not that the topic is ours.
+        if topic not in await configured_topics(runtime):
+            log.warning(
+                "refused SNS message for topic %r: not in ses_topic_arns nor any SES server's "
+                "feedback_topic_arn (add it there if it is yours); no subscription confirmed", topic[:300],
+            )
+            raise WebhookRefused(
+                403, "unknown_topic",
+                "the SNS topic is not configured (ses_topic_arns or an SES server's feedback_topic_arn)",
+            )
+        await verifier.verify(message)
         kind = message.get("Type")
         if kind == "SubscriptionConfirmation":
             url = str(message.get("SubscribeURL", ""))
@@ -120,7 +147,19 @@ def routes(
         )
         return postmark.reports(body), None
 
+    async def elasticemail_work(request: Request, body: bytes) -> tuple[list[FeedbackReport], None]:
+        params = dict(request.query_params)
+        given = params.pop(elasticemail.SECRET_PARAMETER, "")
+        elasticemail.verify(settings.elasticemail_webhook_secret, given)
+        if request.method == "POST" and body:
+            try:
+                params.update(parse_qsl(body.decode(), keep_blank_values=True))
+            except UnicodeDecodeError:
+                raise WebhookRefused(400, "malformed", "the body is not form-encoded text") from None
+        return elasticemail.reports(params), None
+
     return [
+        Route("/elasticemail", endpoint("elasticemail", elasticemail_work), methods=["GET", "POST"]),
         Route("/ses", endpoint("ses", ses_work), methods=["POST"]),
         Route("/sendgrid", endpoint("sendgrid", sendgrid_work), methods=["POST"]),
         Route("/mailgun", endpoint("mailgun", mailgun_work), methods=["POST"]),

@@ -64,6 +64,13 @@ def _region_validator(value: Any) -> str | None:
     return None
 
 
+def _topic_validator(value: Any) -> str | None:
+    text = str(value or "")
+    if text and not (text.startswith("arn:aws") and ":sns:" in text and text.count(":") == 5):
+        return f"must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-feedback, got {text!r}"
+    return None
+
+
 def default_endpoint(region: str) -> str:
     return f"https://email.{region}.amazonaws.com"
 
@@ -114,6 +121,13 @@ class SesTransport(HttpTransportBase):
             validator=url_validator,
             help="Leave empty for https://email.<region>.amazonaws.com (override for VPC endpoints, tests)",
         ),
+        FieldSpec(
+            "feedback_topic_arn",
+            "Feedback SNS topic ARN",
+            "text",
+            validator=_topic_validator,
+            help="SNS topic your SES bounces/complaints go to; /webhooks/ses accepts only configured topics",
+        ),
     )
 
     def __init__(
@@ -125,10 +139,12 @@ class SesTransport(HttpTransportBase):
         configuration_set: str | None = None,
         tracking_configuration_set: str | None = None,
         base_url: str | None = None,
+        feedback_topic_arn: str | None = None,
         http_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         concurrency: int | None = None,
     ) -> None:
+        del feedback_topic_arn  # read by the /webhooks/ses route from the server's settings
         super().__init__(
             base_url=base_url or default_endpoint(region),
             secrets=(secret_access_key,),

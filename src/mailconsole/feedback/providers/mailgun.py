@@ -88,6 +88,8 @@ def reports(payload: dict[str, Any]) -> list[FeedbackReport]:
         return [make("bounce" if severity == "permanent" else "delay")]
     if event == "complained":
         return [make("complaint", "complaint")]
+    if event == "unsubscribed":
+        return [make("unsubscribe", "unsubscribe")]
     return []
 
 
