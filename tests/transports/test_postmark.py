@@ -40,7 +40,8 @@ async def test_attachment_and_non_ascii_subject_round_trip_into_postmark_json() 
         "ContentType": "image/png",
     }
     assert {"Name": "X-Campaign", "Value": "spring"} in payload["Headers"]
-    assert {h["Name"].lower() for h in payload["Headers"]}.isdisjoint({"to", "from", "subject", "message-id"})
+    assert {h["Name"].lower() for h in payload["Headers"]}.isdisjoint({"to", "from", "subject"})
+    assert {"Name": "Message-ID", "Value": "<m1@example.com>"} in payload["Headers"]  # the sender's own id
     assert payload["Metadata"] == {"mailconsole_message_id": "42"}
 
 

@@ -33,7 +33,13 @@ from mailconsole.transports.http_common import (
     secret_validator,
     url_validator,
 )
-from mailconsole.transports.mime_parts import STRUCTURAL_HEADERS, Address, MessageParts, extract_parts
+from mailconsole.transports.mime_parts import (
+    KEPT_HEADERS,
+    STRUCTURAL_HEADERS,
+    Address,
+    MessageParts,
+    extract_parts,
+)
 
 DEFAULT_BASE_URL = "https://api.postmarkapp.com"
 SERVER_ERROR_CODES = frozenset({10, 400, 401, 405, 412, 413, 1235})
@@ -73,9 +79,11 @@ def build_payload(
         payload["TextBody"] = ""
     if parts.reply_to:
         payload["ReplyTo"] = ", ".join(a.formatted() for a in parts.reply_to)
-    headers = parts.custom_headers(exclude=STRUCTURAL_HEADERS)
+    # Headers is a list: repeated headers travel as written; Message-ID, Date and Cc as custom
+    # headers (display only: Postmark delivers to the To field alone).
+    headers = parts.header_list(exclude=STRUCTURAL_HEADERS - KEPT_HEADERS)
     if headers:
-        payload["Headers"] = [{"Name": k, "Value": v} for k, v in headers.items()]
+        payload["Headers"] = [{"Name": k, "Value": v} for k, v in headers]
     if parts.attachments:
         payload["Attachments"] = [
             {
@@ -95,7 +103,14 @@ class PostmarkTransport(HttpTransportBase):
     TYPE: ClassVar[str] = "postmark"
     LABEL: ClassVar[str] = "Postmark"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("server_token", "Server API token", "secret", required=True, validator=secret_validator),
+        FieldSpec(
+            "server_token",
+            "Server API token",
+            "secret",
+            required=True,
+            validator=secret_validator,
+            help="Limits: 10 MB/message incl. attachments (docs/esp-limits.md)",
+        ),
         FieldSpec(
             "transactional_stream",
             "Transactional message stream",
