@@ -11,6 +11,7 @@ webhook for the same bounce, change the contact once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mailconsole.feedback import metrics, service
+from mailconsole.feedback import metrics, replay, service
 from mailconsole.feedback.model import FeedbackReport
 from mailconsole.feedback.providers import elasticemail, mailgun, postmark, sendgrid, ses
 from mailconsole.feedback.providers.common import WebhookRefused
@@ -35,7 +36,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
-Work = Callable[[Request, bytes], Awaitable[tuple[list[FeedbackReport], Callable[[], None] | None]]]
+# A route's work: verify, then the reports, and what undoes a replay claim if recording fails.
+Release = Callable[[], Awaitable[None]]
+Work = Callable[[Request, bytes], Awaitable[tuple[list[FeedbackReport], Release | None]]]
 
 
 async def _read_body(request: Request) -> bytes:
@@ -72,13 +75,12 @@ def routes(
     """The webhook routes; ``sns_fetcher``/``sns_trusted_cas`` let tests supply their own CA."""
     settings = runtime.settings
     verifier = ses.SnsVerifier(sns_fetcher, sns_trusted_cas, now=runtime.clock.now)
-    mailgun_tokens = mailgun.TokenCache()
 
     def endpoint(provider: str, work: Work) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             try:
                 body = await _read_body(request)
-                found, after = await work(request, body)
+                found, release = await work(request, body)
             except WebhookRefused as exc:
                 metrics.WEBHOOK_REFUSED.labels(provider, exc.reason).inc()
                 client = request.client.host if request.client else "?"
@@ -87,12 +89,15 @@ def routes(
                 refusal = {"error": {"code": exc.reason, "message": exc.message}}
                 return JSONResponse(refusal, exc.status, headers=headers)
             recorded = duplicates = 0
-            for report in found:
-                result = await service.record_report(runtime, report)
-                duplicates += result.duplicate
-                recorded += not result.duplicate
-            if after is not None:
-                after()
+            try:
+                for report in found:
+                    result = await service.record_report(runtime, report)
+                    duplicates += result.duplicate
+                    recorded += not result.duplicate
+            except BaseException:
+                if release is not None:  # let the provider's retry, same signature, through
+                    await release()
+                raise
             return JSONResponse({"recorded": recorded, "duplicates": duplicates})
 
         return handle
@@ -131,15 +136,23 @@ def routes(
         sendgrid.verify(settings.sendgrid_webhook_public_key, dict(request.headers), body)
         return sendgrid.reports(body), None
 
-    async def mailgun_work(request: Request, body: bytes) -> tuple[list[FeedbackReport], Callable[[], None]]:
+    async def mailgun_work(request: Request, body: bytes) -> tuple[list[FeedbackReport], Release]:
         payload = mailgun.parse(body)
-        now = runtime.clock.now().timestamp()
+        now = runtime.clock.now()
         max_age = float(settings.webhook_max_age_seconds)
         token, stamp = mailgun.verify(
-            settings.mailgun_webhook_signing_key, payload, now=now, max_age=max_age, tokens=mailgun_tokens
+            settings.mailgun_webhook_signing_key, payload, now=now.timestamp(), max_age=max_age
         )
         found = mailgun.reports(payload)
-        return found, lambda: mailgun_tokens.remember(token, stamp + max_age, now)
+        # Kept until the timestamp is stale anyway: then the age check refuses it on its own.
+        expires = dt.datetime.fromtimestamp(stamp + max_age, dt.UTC)
+        if not await replay.claim(runtime, "mailgun", token, max(expires, now)):
+            raise WebhookRefused(403, "replayed", "this signature token was already used")
+
+        async def release() -> None:
+            await replay.release(runtime, "mailgun", token)
+
+        return found, release
 
     async def postmark_work(request: Request, body: bytes) -> tuple[list[FeedbackReport], None]:
         postmark.verify(
