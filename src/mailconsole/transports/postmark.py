@@ -180,10 +180,39 @@ class PostmarkTransport(HttpTransportBase):
         detail = json_detail(body) or outcome.text
         if code is not None:
             detail = f"ErrorCode {code}: {detail}"
+        if code in RECIPIENT_ERROR_CODES:
+            detail += await self.suppression_reason(envelope)
         hint = hint_for_error_code(code)
         if hint is None and 200 <= outcome.status_code < 300:
             hint = "permanent"  # a 200 with a non-zero ErrorCode is still a refusal
         return self.classify(outcome, recipients=envelope.recipients, hint=hint, detail=detail)
+
+    async def suppression_reason(self, envelope: Envelope) -> str:
+        """Why Postmark calls the recipient inactive (406), in Postmark's words, from the
+        Suppressions API (``GET /message-streams/{stream}/suppressions/dump?EmailAddress=``,
+        rows ``{EmailAddress, SuppressionReason, Origin, CreatedAt}``): e.g.
+        ``"; Postmark suppression: HardBounce (origin Recipient, since 2026-03-01T10:00:00Z)"``.
+        Empty when the lookup fails or finds nothing: the 406 text alone then stands."""
+        stream = self.broadcast_stream if envelope.stream == "broadcast" else self.transactional_stream
+        request = self._client.build_request(
+            "GET",
+            f"{self.base_url}/message-streams/{stream}/suppressions/dump",
+            params={"EmailAddress": envelope.recipients[0]} if envelope.recipients else None,
+            headers={**self._auth, "Accept": "application/json"},
+        )
+        try:
+            response = await self._client.send(request)
+            rows = response.json().get("Suppressions") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return ""
+        wanted = {r.lower() for r in envelope.recipients}
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and str(row.get("EmailAddress", "")).lower() in wanted:
+                reason = self.redact(str(row.get("SuppressionReason") or "unknown"))[:60]
+                origin = self.redact(str(row.get("Origin") or "?"))[:30]
+                since = self.redact(str(row.get("CreatedAt") or "?"))[:40]
+                return f"; Postmark suppression: {reason} (origin {origin}, since {since})"
+        return ""
 
     async def check(self) -> CheckResult:
         request = self._client.build_request("GET", f"{self.base_url}/server", headers=self._auth)
