@@ -6,10 +6,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
+from mailconsole.delivery import queue, servers
 from mailconsole.runtime import Runtime
-from mailconsole.store.models import FeedbackEvent
+from mailconsole.store.bootstrap import default_account_id
+from mailconsole.store.models import FeedbackEvent, SendingServer
+from mailconsole.transports.base import Transport
+from mailconsole.transports.elasticemail import ElasticEmailTransport
 from tests.feedback.helpers import contact_events, contact_status, count, feedback_rows, seed_message
 from tests.feedback.webhook_kit import client
 
@@ -91,3 +96,39 @@ async def test_elasticemail_route_is_refused_until_a_secret_is_configured(runtim
     assert response.json()["error"] == {
         "code": "not_configured", "message": "Elastic Email webhooks are not configured on this server"
     }
+
+
+async def test_id_elasticemail_returned_at_send_is_the_one_its_bounce_is_matched_by(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Engine -> Elastic Email adapter (answer shaped as the v4 ``EmailSend`` model documents:
+    TransactionID, MessageID) -> the id stored on the message -> the notification naming it."""
+    engine_module = pytest.importorskip("mailconsole.delivery.engine")
+    await servers.add_server(runtime, name="ee", type="elasticemail", fields={"api_key": "ee-test-key"})
+    answer = {"TransactionID": "0e7d5a4c-txn", "MessageID": "EEmsg-from-send"}
+
+    def load(rt: Runtime, server: SendingServer) -> Transport:
+        mock = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+        return ElasticEmailTransport(**dict(server.settings or {}), **rt.secrets.decrypt_json(server.secrets),
+                                     http_transport=mock)
+
+    monkeypatch.setattr(engine_module, "load_transport", load)
+    account = await default_account_id(runtime)
+    raw = b"From: orders@sender.test\r\nTo: erin@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
+    (mid,) = await queue.enqueue(runtime, account_id=account, envelope_from="orders@sender.test",
+                                 recipients=["erin@example.com"], raw=raw)
+    engine = engine_module.Engine(runtime)
+    try:
+        await engine.run_until_idle(max_rounds=20)
+    finally:
+        await engine.stop()
+    detail = await queue.message_detail(runtime, mid)
+    assert detail is not None and detail.message.provider_message_id == "EEmsg-from-send"
+
+    query = _notification(to="erin@example.com", status="Error", category="NoMailbox", messageid="EEmsg-from-send")
+    async with client(runtime) as http:
+        response = await http.get(f"/webhooks/elasticemail?secret={SECRET}&{query}")
+    assert response.json() == {"recorded": 1, "duplicates": 0}
+    (row,) = await feedback_rows(runtime)
+    assert row.message_id == mid
+    assert await contact_status(runtime, "erin@example.com") == "blocklisted"
