@@ -85,7 +85,7 @@ class ElasticEmailTransport(HttpTransportBase):
             "secret",
             required=True,
             validator=secret_validator,
-            help="Send + ViewSettings (for Test). No inline images by Content-ID (docs/esp-limits.md)",
+            help="Send+ViewSettings; no cid: images (esp-limits.md)",
         ),
         FieldSpec("base_url", "API base URL", "text", default=DEFAULT_BASE_URL, validator=url_validator),
     )

@@ -109,7 +109,7 @@ class PostmarkTransport(HttpTransportBase):
             "secret",
             required=True,
             validator=secret_validator,
-            help="Limits: 10 MB/message incl. attachments (docs/esp-limits.md)",
+            help="Server token; 10 MB max (esp-limits.md)",
         ),
         FieldSpec(
             "transactional_stream",

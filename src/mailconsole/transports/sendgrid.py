@@ -112,7 +112,7 @@ class SendGridTransport(HttpTransportBase):
             "secret",
             required=True,
             validator=secret_validator,
-            help="Key with mail.send. Limits: 30 MB/message, no Cc header (docs/esp-limits.md)",
+            help="mail.send key; 30 MB max, no Cc (esp-limits.md)",
         ),
         FieldSpec(
             "base_url",

@@ -126,7 +126,7 @@ class SesTransport(HttpTransportBase):
             "Feedback SNS topic ARN",
             "text",
             validator=_topic_validator,
-            help="SNS topic your SES bounces/complaints go to; /webhooks/ses accepts only configured topics",
+            help="SNS topic of SES feedback; only these accepted",
         ),
     )
 
