@@ -64,6 +64,11 @@ def test_db_upgrade_then_status_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    from alembic.script import ScriptDirectory
+
+    from mailconsole.store.migrate import alembic_config
+
+    (head,) = ScriptDirectory.from_config(alembic_config()).get_heads()  # one line of history
     up = mc("--database-url", url, "--data-dir", str(tmp_path), "db", "upgrade")
     assert up.returncode == 0, up.stderr
     assert f"database at revision {head}" in up.stdout

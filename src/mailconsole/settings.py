@@ -78,11 +78,16 @@ class Settings:
     bounce_processed_folder: str = "Processed"  # "" flags processed mail instead of moving it
     bounce_maildir: str = ""
     # ESP webhooks (secrets: never logged)
-    ses_topic_arns: list[str] = field(default_factory=list)  # empty: any topic
+    # SNS topics /webhooks/ses accepts, besides each SES server's "feedback_topic_arn". Empty and
+    # no server naming one: every topic is refused (anyone with an AWS account can sign SNS).
+    ses_topic_arns: list[str] = field(default_factory=list)
     sendgrid_webhook_public_key: str = ""  # base64 DER (as SendGrid shows it) or PEM
     mailgun_webhook_signing_key: str = field(default="", repr=False)
     postmark_webhook_user: str = ""
     postmark_webhook_password: str = field(default="", repr=False)
+    # Elastic Email does not sign its notifications: the secret is put in the notification URL
+    # (/webhooks/elasticemail?secret=...) and compared in constant time.
+    elasticemail_webhook_secret: str = field(default="", repr=False)
     webhook_max_age_seconds: int = 900
     # Roles: OS user (or ``key:<prefix>`` for an API key) -> viewer | support | admin. Anyone
     # without an entry gets ``default_role``; ``--role`` may only lower what this grants.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import pytest
 
-from mailconsole.feedback import metrics
+from mailconsole.clock import FixedClock
+from mailconsole.feedback import metrics, service
 from mailconsole.runtime import Runtime
+from mailconsole.settings import Settings
 from mailconsole.store.models import FeedbackEvent
 from tests.feedback.helpers import contact_status, count, feedback_rows, seed_message
 from tests.feedback.webhook_kit import MAILGUN_KEY, client, mailgun_body
@@ -102,3 +105,52 @@ async def test_mailgun_body_without_signature_gets_401(runtime: Runtime) -> None
     async with client(runtime) as http:
         response = await http.post("/webhooks/mailgun", json={"event-data": _failed()})
     assert response.status_code == 401
+
+
+async def test_replayed_token_is_refused_by_another_engine_on_the_same_database(
+    runtime: Runtime, settings: Settings, clock: FixedClock
+) -> None:
+    body = mailgun_body(_failed(), timestamp=_now(runtime), token="tok-two-engines")
+    async with Runtime.open(settings, clock=clock) as other:  # a second process's runtime
+        other.settings.mailgun_webhook_signing_key = MAILGUN_KEY
+        async with client(runtime) as first_engine, client(other) as second_engine:
+            first = await first_engine.post("/webhooks/mailgun", content=body)
+            replay = await second_engine.post("/webhooks/mailgun", content=body)
+    assert first.status_code == 200
+    assert (replay.status_code, replay.json()["error"]["code"]) == (403, "replayed")
+    assert await count(runtime, FeedbackEvent) == 1
+
+
+async def test_subaccount_event_verified_by_the_parent_signature(runtime: Runtime) -> None:
+    """Mailgun signs a subaccount's webhook with the subaccount's key (``signature``) and adds
+    ``parent-signature`` made with the parent's key, the one configured here."""
+    stamp = _now(runtime)
+    parent = json.loads(mailgun_body(_failed(), timestamp=stamp, token="tok-parent"))
+    own = json.loads(mailgun_body(_failed(), timestamp=stamp, token="tok-sub", key="key-subaccount-other"))
+    body = json.dumps({"signature": own["signature"], "parent-signature": parent["signature"],
+                       "event-data": _failed()}).encode()
+    async with client(runtime) as http:
+        accepted = await http.post("/webhooks/mailgun", content=body)
+        replayed = await http.post("/webhooks/mailgun", content=body)
+    assert accepted.status_code == 200
+    assert await contact_status(runtime, "alice@example.com") == "blocklisted"
+    assert replayed.json()["error"]["code"] == "replayed"
+
+
+async def test_mailgun_token_is_given_back_when_recording_fails(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = mailgun_body(_failed(), timestamp=_now(runtime), token="tok-retry")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(service, "record_report", broken)
+    async with client(runtime) as http:
+        with pytest.raises(RuntimeError):
+            await http.post("/webhooks/mailgun", content=body)
+    monkeypatch.undo()
+    async with client(runtime) as http:
+        retried = await http.post("/webhooks/mailgun", content=body)  # Mailgun's retry, same signature
+    assert retried.status_code == 200
+    assert await count(runtime, FeedbackEvent) == 1

@@ -98,3 +98,56 @@ async def test_sendgrid_without_a_configured_key_refuses_everything(runtime: Run
     assert response.json() == {
         "error": {"code": "not_configured", "message": "SendGrid webhooks are not configured on this server"},
     }
+
+
+# SendGrid's own test vector: sendgrid/sendgrid-python, test/unit/test_eventwebhook.py
+# (PUBLIC_KEY, SIGNATURE, TIMESTAMP and the payload with its trailing CRLF, as published).
+SDK_PUBLIC_KEY = (
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+"
+    "2fNNRaINXvVpiglSI8eNEc6wEA3F+g=="
+)
+SDK_SIGNATURE = "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM="
+SDK_TIMESTAMP = "1600112502"
+SDK_BAD_SIGNATURE = (
+    "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZGi6BpSzoQsbVRamr2nlxFDWYNH3j/0="
+)
+SDK_PAYLOAD = json.dumps(
+    [{"email": "hello@world.com", "event": "dropped", "reason": "Bounced Address",
+      "sg_event_id": "ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA",
+      "sg_message_id": "LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0",
+      "smtp-id": "<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>", "timestamp": 1600112492}],
+    sort_keys=True, separators=(",", ":"),
+).encode() + b"\r\n"
+
+
+def _sdk_headers(signature: str = SDK_SIGNATURE, timestamp: str = SDK_TIMESTAMP) -> dict[str, str]:
+    return {"X-Twilio-Email-Event-Webhook-Signature": signature,
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp, "Content-Type": "application/json"}
+
+
+async def test_sendgrids_published_test_vector_verifies_and_blocklists(runtime: Runtime) -> None:
+    runtime.settings.sendgrid_webhook_public_key = SDK_PUBLIC_KEY
+    async with client(runtime) as http:
+        response = await http.post("/webhooks/sendgrid", content=SDK_PAYLOAD, headers=_sdk_headers())
+    assert response.json() == {"recorded": 1, "duplicates": 0}
+    assert await contact_status(runtime, "hello@world.com") == "blocklisted"
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers"),
+    [
+        (SDK_PAYLOAD.replace(b"hello@world.com", b"victim@world.com"), _sdk_headers()),
+        (SDK_PAYLOAD, _sdk_headers(timestamp="1600112503")),
+        # the SDK's "bad signature" value
+        (SDK_PAYLOAD, _sdk_headers(signature=SDK_BAD_SIGNATURE)),
+    ],
+    ids=["tampered-payload", "other-timestamp", "sdk-bad-signature"],
+)
+async def test_sendgrid_test_vector_altered_is_refused(
+    runtime: Runtime, payload: bytes, headers: dict[str, str]
+) -> None:
+    runtime.settings.sendgrid_webhook_public_key = SDK_PUBLIC_KEY
+    async with client(runtime) as http:
+        response = await http.post("/webhooks/sendgrid", content=payload, headers=headers)
+    assert response.status_code == 403
+    assert await count(runtime, FeedbackEvent) == 0

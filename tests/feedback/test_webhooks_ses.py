@@ -15,7 +15,8 @@ from mailconsole.feedback import metrics
 from mailconsole.feedback.mailbox import MaildirConfig
 from mailconsole.feedback.poller import poll_once
 from mailconsole.runtime import Runtime
-from mailconsole.store.models import FeedbackEvent
+from mailconsole.store.models import FeedbackEvent, SendingServer
+from mailconsole.transports.ses import SesTransport
 from tests.feedback.helpers import contact_events, contact_status, count, feedback_rows, sample, seed_message
 from tests.feedback.webhook_kit import TOPIC, SnsKit, client, ses_bounce, ses_notification, sns_kit
 
@@ -23,6 +24,12 @@ from tests.feedback.webhook_kit import TOPIC, SnsKit, client, ses_bounce, ses_no
 @pytest.fixture(scope="module")
 def sns() -> SnsKit:
     return sns_kit()
+
+
+@pytest.fixture(autouse=True)
+def our_topic(runtime: Runtime) -> None:
+    """The operator named TOPIC; tests about other topics change this."""
+    runtime.settings.ses_topic_arns = [TOPIC]
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
@@ -83,7 +90,7 @@ async def test_signing_cert_from_a_foreign_host_is_never_fetched(runtime: Runtim
 
 
 async def test_certificate_from_an_untrusted_ca_is_refused(runtime: Runtime, sns: SnsKit) -> None:
-    other = sns_kit()  # same shape, different CA
+    other = sns_kit("untrusted")  # a real-looking certificate from no CA we trust
     other_url = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-other.pem"
     sns.served[other_url] = other.cert.public_bytes(serialization.Encoding.PEM)
     body = other.sign(dict(ses_notification(ses_bounce("alice@example.com", "x")), SigningCertURL=other_url))
@@ -151,3 +158,48 @@ async def test_dsn_and_ses_webhook_for_one_bounce_change_the_contact_once(
     assert rows[1].outcome == "hard_bounce (already recorded from another report)"
     events = await contact_events(runtime, "alice@example.com")
     assert [e.kind for e in events] == ["hard_bounce"]  # ... but the contact changed once
+
+
+async def test_topic_nobody_configured_is_refused_with_403_and_never_confirmed(
+    runtime: Runtime, sns: SnsKit, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime.settings.ses_topic_arns = []  # the old default, which used to accept any topic
+    foreign = "arn:aws:sns:us-east-1:999999999999:someone-elses-topic"
+    subscribe = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"
+    confirmation = sns.sign(
+        {"Type": "SubscriptionConfirmation", "MessageId": "sub-9", "Token": "t", "TopicArn": foreign,
+         "Message": "You have chosen to subscribe to the topic.", "SubscribeURL": subscribe,
+         "Timestamp": "2026-03-02T09:00:00.000Z"}
+    )
+    bounce = sns.sign(dict(ses_notification(ses_bounce("victim@example.com", "ses-x")), TopicArn=foreign))
+    sns.fetched.clear()
+    async with client(runtime, sns) as http:
+        confirmed = await http.post("/webhooks/ses", content=json.dumps(confirmation))
+        bounced = await http.post("/webhooks/ses", content=json.dumps(bounce))
+    assert (confirmed.status_code, bounced.status_code) == (403, 403)
+    assert bounced.json()["error"]["code"] == "unknown_topic"
+    assert subscribe not in sns.fetched  # no subscription was confirmed
+    assert any(foreign in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert await count(runtime, FeedbackEvent) == 0
+    assert await contact_status(runtime, "victim@example.com") is None
+
+
+async def test_topic_recorded_on_an_ses_server_is_accepted(runtime: Runtime, sns: SnsKit) -> None:
+    runtime.settings.ses_topic_arns = []
+    async with runtime.sessions.begin() as session:
+        session.add(SendingServer(name="ses-eu", type="ses", settings={"region": "us-east-1",
+                                                                      "feedback_topic_arn": TOPIC}))
+    await seed_message(runtime, "alice@example.com", provider_message_id="ses-0009")
+    body = sns.sign(ses_notification(ses_bounce("alice@example.com", "ses-0009")))
+    async with client(runtime, sns) as http:
+        response = await http.post("/webhooks/ses", content=json.dumps(body))
+    assert response.json() == {"recorded": 1, "duplicates": 0}
+    assert await contact_status(runtime, "alice@example.com") == "blocklisted"
+
+
+def test_ses_server_form_refuses_a_topic_field_that_is_not_an_sns_arn() -> None:
+    (spec,) = [f for f in SesTransport.FIELDS if f.name == "feedback_topic_arn"]
+    assert spec.validator is not None
+    assert spec.validator(TOPIC) is None
+    message = spec.validator("ses-feedback")
+    assert message is not None and "must be an SNS topic ARN" in message

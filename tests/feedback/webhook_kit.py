@@ -1,27 +1,34 @@
-"""Test keys and signers for the ESP webhooks: a test CA and SNS signing certificate, a
-SendGrid ECDSA key, a Mailgun HMAC key, and an in-process ASGI client for the routes."""
+"""Test keys and signers for the ESP webhooks: the fixture SNS CA and signing certificate, a
+SendGrid ECDSA key, a Mailgun HMAC key, and an in-process ASGI client for the routes.
+
+The SNS chain in ``tests/data/sns/`` was made once with the ``openssl`` command line (``openssl
+req -x509`` for the CA, ``openssl ca -startdate 20260101000000Z`` for the leaf; the CA key was
+then deleted), not by any code of ours. Messages are signed here from AWS's own description of
+the string to sign (Amazon SNS Developer Guide, "Verifying the signatures of Amazon SNS
+messages"), written out below, never by importing the production ``string_to_sign``.
+"""
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from mailconsole.feedback import webhooks
-from mailconsole.feedback.providers.ses import string_to_sign
 from mailconsole.runtime import Runtime
+
+SNS_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "sns"
 
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-feedback"
@@ -30,41 +37,22 @@ POSTMARK_USER = "postmark-hook"
 POSTMARK_PASSWORD = "pm-pass-test-only-987"
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+# AWS: "Notification message: Message, MessageId, Subject (if included in the message),
+# Timestamp, TopicArn, Type"; "SubscriptionConfirmation and UnsubscribeConfirmation: Message,
+# MessageId, SubscribeURL, Timestamp, Token, TopicArn, Type"; each name and value followed by a
+# newline character, in that (byte) order.
+_AWS_NOTIFICATION_FIELDS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+_AWS_CONFIRMATION_FIELDS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
 
 
-def make_ca(cn: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(_name(cn))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, cert
-
-
-def make_leaf(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("sns.amazonaws.com"))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(ca_key, hashes.SHA256())
-    )
-    return key, cert
+def aws_string_to_sign(message: dict[str, Any]) -> bytes:
+    fields = _AWS_NOTIFICATION_FIELDS if message["Type"] == "Notification" else _AWS_CONFIRMATION_FIELDS
+    lines = []
+    for name in fields:
+        if name == "Subject" and name not in message:
+            continue
+        lines.append(f"{name}\n{message[name]}\n")
+    return "".join(lines).encode("utf-8")
 
 
 @dataclass
@@ -86,14 +74,18 @@ class SnsKit:
     def sign(self, message: dict[str, Any], version: str = "1", key: rsa.RSAPrivateKey | None = None) -> dict[str, Any]:
         message = dict(message, SignatureVersion=version, SigningCertURL=message.get("SigningCertURL", CERT_URL))
         algorithm: hashes.HashAlgorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-        signature = (key or self.key).sign(string_to_sign(message), padding.PKCS1v15(), algorithm)
+        signature = (key or self.key).sign(aws_string_to_sign(message), padding.PKCS1v15(), algorithm)
         message["Signature"] = base64.b64encode(signature).decode()
         return message
 
 
-def sns_kit() -> SnsKit:
-    ca_key, ca = make_ca("Test SNS Root CA")
-    key, cert = make_leaf(ca_key, ca)
+def sns_kit(leaf: str = "signing") -> SnsKit:
+    """The openssl-made fixture chain (see the module doc); ``leaf="untrusted"`` is a
+    self-signed certificate (``openssl req -x509``) that chains to no CA we trust."""
+    ca = x509.load_pem_x509_certificate((SNS_FIXTURES / "ca.pem").read_bytes())
+    cert = x509.load_pem_x509_certificate((SNS_FIXTURES / f"{leaf}.pem").read_bytes())
+    key = serialization.load_pem_private_key((SNS_FIXTURES / f"{leaf}.key").read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
     return SnsKit(ca, key, cert)
 
 

@@ -21,7 +21,7 @@ async def _send(raw: bytes, envelope: Envelope = ENVELOPE, respond=None, **kwarg
     transport = PostmarkTransport(server_token=SECRET, http_transport=recorder.transport, **kwargs)
     result = await transport.send(envelope, raw)
     await transport.close()
-    return json.loads(recorder.last.content.decode("utf-8")), result
+    return json.loads(recorder.requests[0].content.decode("utf-8")), result  # the send, not a later lookup
 
 
 async def test_attachment_and_non_ascii_subject_round_trip_into_postmark_json() -> None:
@@ -40,7 +40,8 @@ async def test_attachment_and_non_ascii_subject_round_trip_into_postmark_json() 
         "ContentType": "image/png",
     }
     assert {"Name": "X-Campaign", "Value": "spring"} in payload["Headers"]
-    assert {h["Name"].lower() for h in payload["Headers"]}.isdisjoint({"to", "from", "subject", "message-id"})
+    assert {h["Name"].lower() for h in payload["Headers"]}.isdisjoint({"to", "from", "subject"})
+    assert {"Name": "Message-ID", "Value": "<m1@example.com>"} in payload["Headers"]  # the sender's own id
     assert payload["Metadata"] == {"mailconsole_message_id": "42"}
 
 
@@ -113,3 +114,27 @@ async def test_check_reads_the_server_with_the_token() -> None:
     await transport.close()
     assert result.ok and result.detail == "Postmark: server token valid (server 'Production')"
     assert recorder.last.headers["x-postmark-server-token"] == SECRET
+
+
+async def test_inactive_recipient_carries_postmarks_own_suppression_reason() -> None:
+    """406 (Postmark API overview, "Error codes"), then the Suppressions API
+    (``GET /message-streams/{stream}/suppressions/dump``, rows as the Postmark SDKs document them:
+    EmailAddress, SuppressionReason, Origin, CreatedAt) says why."""
+    inactive = "You tried to send to recipient(s) that have been marked as inactive."
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(422, json={"ErrorCode": 406, "Message": inactive})
+        assert request.url.path == "/message-streams/outbound/suppressions/dump"
+        assert request.url.params["EmailAddress"] == RECIPIENT
+        assert request.headers["X-Postmark-Server-Token"] == SECRET
+        return httpx.Response(200, json={"Suppressions": [
+            {"EmailAddress": RECIPIENT, "SuppressionReason": "HardBounce", "Origin": "Recipient",
+             "CreatedAt": "2026-03-01T10:00:00-05:00"}]})
+
+    _, result = await _send(make_message(), respond=respond)
+    assert result.kind is ResultKind.PERMANENT and not result.server_fault
+    assert result.text == (
+        f"Postmark HTTP 422: ErrorCode 406: {inactive}; "
+        "Postmark suppression: HardBounce (origin Recipient, since 2026-03-01T10:00:00-05:00)"
+    )

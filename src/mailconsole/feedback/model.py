@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # What a report says happened to a recipient, independent of where it came from.
-KINDS = ("bounce", "delay", "complaint", "unknown")
+KINDS = ("bounce", "delay", "complaint", "unsubscribe", "unknown")
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,12 @@ class FeedbackReport:
     DSN and a webhook about the same bounce change the contact once.
     """
 
-    source: str  # dsn | arf | ses | sendgrid | mailgun | postmark
+    source: str  # dsn | arf | ses | sendgrid | mailgun | postmark | elasticemail
     kind: str
     recipient: str
     status: str = ""
     diagnostic: str = ""
-    effect: str | None = None  # hard_bounce | soft_bounce | complaint | policy_block | none
+    effect: str | None = None  # hard_bounce | soft_bounce | complaint | policy_block | unsubscribe | none
     message_id: int | None = None  # our Message.id (from a verified VERP address)
     provider_message_id: str = ""
     event_key: str = ""

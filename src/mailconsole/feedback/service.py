@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import canonical_address, find_contact, record_delivery_outcome
+from mailconsole.contacts.unsubscribe import unsubscribe
 from mailconsole.feedback import metrics, verp
 from mailconsole.feedback.classify import effect_for
 from mailconsole.feedback.model import FeedbackReport, ParsedMail
@@ -115,7 +116,15 @@ async def record_report(runtime: Runtime, report: FeedbackReport) -> RecordResul
                 outcome = f"{effect} (contact unchanged)"
             else:
                 outcome = effect
-            if already is None and effect != "none":
+            if effect == "unsubscribe":
+                # Like our RFC 8058 link: broadcast stops, transactional mail still arrives.
+                changed = await unsubscribe(
+                    runtime, account_id=account_id, recipient=recipient, actor=f"feedback:{report.source}",
+                    detail=f"unsubscribed at the provider ({reply_text}): no more broadcast mail",
+                    session=session,
+                )
+                outcome = "unsubscribed (broadcast)" if changed else "unsubscribed (already)"
+            elif already is None and effect != "none":
                 await record_delivery_outcome(
                     runtime,
                     account_id=account_id,

@@ -383,6 +383,23 @@ class UnparsedMail(Base):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class WebhookReplay(Base):
+    """Webhook nonces already acted on (a Mailgun signature token, …) until their signature
+    would be refused as stale anyway. In the database, not in a process, so a request replayed
+    to another engine or after a restart is refused too."""
+
+    __tablename__ = "webhook_replays"
+    __table_args__ = (
+        UniqueConstraint("provider", "nonce", name="uq_webhook_replays_provider_nonce"),
+        Index("ix_webhook_replays_expires_at", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
 # --- operations -------------------------------------------------------------------------
 
 

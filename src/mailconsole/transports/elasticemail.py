@@ -29,7 +29,13 @@ from mailconsole.transports.http_common import (
     secret_validator,
     url_validator,
 )
-from mailconsole.transports.mime_parts import STRUCTURAL_HEADERS, Address, MessageParts, extract_parts
+from mailconsole.transports.mime_parts import (
+    KEPT_HEADERS,
+    STRUCTURAL_HEADERS,
+    Address,
+    MessageParts,
+    extract_parts,
+)
 
 DEFAULT_BASE_URL = "https://api.elasticemail.com"
 
@@ -45,8 +51,10 @@ def build_payload(envelope: Envelope, parts: MessageParts) -> dict[str, Any]:
         body.append({"ContentType": "HTML", "Content": parts.html, "Charset": "utf-8"})
     content: dict[str, Any] = {"From": sender.formatted(), "Subject": parts.subject, "Body": body}
     if parts.reply_to:
-        content["ReplyTo"] = parts.reply_to[0].formatted()
-    headers = parts.custom_headers(exclude=STRUCTURAL_HEADERS)
+        content["ReplyTo"] = ", ".join(a.formatted() for a in parts.reply_to)
+    # Headers is an object (one value per name); Message-ID, Date and Cc ride as custom headers
+    # (display only: Elastic Email delivers to Recipients alone).
+    headers = parts.custom_headers(exclude=STRUCTURAL_HEADERS - KEPT_HEADERS)
     if headers:
         content["Headers"] = headers
     if parts.attachments:
@@ -76,7 +84,7 @@ class ElasticEmailTransport(HttpTransportBase):
             "secret",
             required=True,
             validator=secret_validator,
-            help="Key allowed to send; ViewSettings too for Test connection",
+            help="Send+ViewSettings; no cid: images (esp-limits.md)",
         ),
         FieldSpec("base_url", "API base URL", "text", default=DEFAULT_BASE_URL, validator=url_validator),
     )

@@ -41,6 +41,9 @@ STRUCTURAL_HEADERS = frozenset(
         "sender",
     }
 )
+# Structural headers the JSON APIs do not build themselves and accept as custom headers: the
+# message's identity (threading, duplicate detection at the recipient) and its written Cc.
+KEPT_HEADERS = frozenset({"message-id", "date", "cc"})
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
@@ -79,10 +82,18 @@ class MessageParts:
     html: str | None
     attachments: tuple[Attachment, ...]
     headers: tuple[tuple[str, str], ...]
+    # The message's own Message-ID, Date and Cc as written (raw, unfolded), in that order, for
+    # the APIs that accept them as custom headers; empty ones left out.
+    kept: tuple[tuple[str, str], ...] = ()
 
     def custom_headers(self, *, exclude: frozenset[str] = frozenset()) -> dict[str, str]:
-        """Custom headers as a dict (last one wins, as the JSON APIs can only take one each)."""
-        return {name: value for name, value in self.headers if name.lower() not in exclude}
+        """Custom headers as a dict, for APIs whose ``headers`` is a JSON object (one value per
+        name: a repeated header keeps its last value; the docs say so per provider)."""
+        return {name: value for name, value in self.header_list(exclude=exclude)}
+
+    def header_list(self, *, exclude: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """Every custom header in message order, repeats kept, for APIs that take a list."""
+        return [(n, v) for n, v in (*self.kept, *self.headers) if n.lower() not in exclude]
 
 
 def _addresses(msg: EmailMessage, name: str) -> tuple[Address, ...]:
@@ -161,6 +172,11 @@ def extract_parts(raw: bytes) -> MessageParts:
         for name, value in msg.raw_items()
         if name.lower() not in STRUCTURAL_HEADERS and not name.lower().startswith("x-mailconsole-")
     )
+    kept = tuple(
+        (name, _FOLD.sub("", str(value)).strip())
+        for name, value in msg.raw_items()
+        if name.lower() in KEPT_HEADERS and str(value).strip()
+    )
     senders = _addresses(msg, "From")
     return MessageParts(
         sender=senders[0] if senders else None,
@@ -172,4 +188,5 @@ def extract_parts(raw: bytes) -> MessageParts:
         html=_body_text(html_part),
         attachments=attachments,
         headers=headers,
+        kept=kept,
     )

@@ -22,6 +22,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import httpx
+
 from mailconsole.transports.base import CheckResult, Envelope, FieldSpec, SendResult
 from mailconsole.transports.http_common import (
     Hint,
@@ -31,7 +33,13 @@ from mailconsole.transports.http_common import (
     secret_validator,
     url_validator,
 )
-from mailconsole.transports.mime_parts import STRUCTURAL_HEADERS, Address, MessageParts, extract_parts
+from mailconsole.transports.mime_parts import (
+    KEPT_HEADERS,
+    STRUCTURAL_HEADERS,
+    Address,
+    MessageParts,
+    extract_parts,
+)
 
 DEFAULT_BASE_URL = "https://api.postmarkapp.com"
 SERVER_ERROR_CODES = frozenset({10, 400, 401, 405, 412, 413, 1235})
@@ -71,9 +79,11 @@ def build_payload(
         payload["TextBody"] = ""
     if parts.reply_to:
         payload["ReplyTo"] = ", ".join(a.formatted() for a in parts.reply_to)
-    headers = parts.custom_headers(exclude=STRUCTURAL_HEADERS)
+    # Headers is a list: repeated headers travel as written; Message-ID, Date and Cc as custom
+    # headers (display only: Postmark delivers to the To field alone).
+    headers = parts.header_list(exclude=STRUCTURAL_HEADERS - KEPT_HEADERS)
     if headers:
-        payload["Headers"] = [{"Name": k, "Value": v} for k, v in headers.items()]
+        payload["Headers"] = [{"Name": k, "Value": v} for k, v in headers]
     if parts.attachments:
         payload["Attachments"] = [
             {
@@ -94,7 +104,14 @@ class PostmarkTransport(HttpTransportBase):
     LABEL: ClassVar[str] = "Postmark"
     DEFAULT_BASE_URL = DEFAULT_BASE_URL
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("server_token", "Server API token", "secret", required=True, validator=secret_validator),
+        FieldSpec(
+            "server_token",
+            "Server API token",
+            "secret",
+            required=True,
+            validator=secret_validator,
+            help="Server token; 10 MB max (esp-limits.md)",
+        ),
         FieldSpec(
             "transactional_stream",
             "Transactional message stream",
@@ -147,10 +164,39 @@ class PostmarkTransport(HttpTransportBase):
         detail = json_detail(body) or outcome.text
         if code is not None:
             detail = f"ErrorCode {code}: {detail}"
+        if code in RECIPIENT_ERROR_CODES:
+            detail += await self.suppression_reason(envelope)
         hint = hint_for_error_code(code)
         if hint is None and 200 <= outcome.status_code < 300:
             hint = "permanent"  # a 200 with a non-zero ErrorCode is still a refusal
         return self.classify(outcome, recipients=envelope.recipients, hint=hint, detail=detail)
+
+    async def suppression_reason(self, envelope: Envelope) -> str:
+        """Why Postmark calls the recipient inactive (406), in Postmark's words, from the
+        Suppressions API (``GET /message-streams/{stream}/suppressions/dump?EmailAddress=``,
+        rows ``{EmailAddress, SuppressionReason, Origin, CreatedAt}``): e.g.
+        ``"; Postmark suppression: HardBounce (origin Recipient, since 2026-03-01T10:00:00Z)"``.
+        Empty when the lookup fails or finds nothing: the 406 text alone then stands."""
+        stream = self.broadcast_stream if envelope.stream == "broadcast" else self.transactional_stream
+        request = self._client.build_request(
+            "GET",
+            f"{self.base_url}/message-streams/{stream}/suppressions/dump",
+            params={"EmailAddress": envelope.recipients[0]} if envelope.recipients else None,
+            headers={**self._auth, "Accept": "application/json"},
+        )
+        try:
+            response = await self._client.send(request)
+            rows = response.json().get("Suppressions") if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return ""
+        wanted = {r.lower() for r in envelope.recipients}
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and str(row.get("EmailAddress", "")).lower() in wanted:
+                reason = self.redact(str(row.get("SuppressionReason") or "unknown"))[:60]
+                origin = self.redact(str(row.get("Origin") or "?"))[:30]
+                since = self.redact(str(row.get("CreatedAt") or "?"))[:40]
+                return f"; Postmark suppression: {reason} (origin {origin}, since {since})"
+        return ""
 
     async def check(self) -> CheckResult:
         request = self._client.build_request("GET", f"{self.base_url}/server", headers=self._auth)

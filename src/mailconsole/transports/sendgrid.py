@@ -111,7 +111,7 @@ class SendGridTransport(HttpTransportBase):
             "secret",
             required=True,
             validator=secret_validator,
-            help="Key with the mail.send scope",
+            help="mail.send key; 30 MB max, no Cc (esp-limits.md)",
         ),
         FieldSpec(
             "base_url",

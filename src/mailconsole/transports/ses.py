@@ -64,6 +64,13 @@ def _region_validator(value: Any) -> str | None:
     return None
 
 
+def _topic_validator(value: Any) -> str | None:
+    text = str(value or "")
+    if text and not (text.startswith("arn:aws") and ":sns:" in text and text.count(":") == 5):
+        return f"must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-feedback, got {text!r}"
+    return None
+
+
 def default_endpoint(region: str) -> str:
     return f"https://email.{region}.amazonaws.com"
 
@@ -113,6 +120,13 @@ class SesTransport(HttpTransportBase):
             "text",
             validator=url_validator,
             help="Leave empty for https://email.<region>.amazonaws.com (override for VPC endpoints, tests)",
+        ),
+        FieldSpec(
+            "feedback_topic_arn",
+            "Feedback SNS topic ARN",
+            "text",
+            validator=_topic_validator,
+            help="SNS topic of SES feedback; only these accepted",
         ),
     )
 

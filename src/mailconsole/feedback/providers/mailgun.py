@@ -1,64 +1,56 @@
 """Mailgun webhooks: HMAC-SHA256(signing key, timestamp + token), hex, in the JSON body's
-``signature`` object. Stale timestamps and reused tokens are refused.
+``signature`` object. Stale timestamps are refused here; reused tokens by the database replay
+store (``feedback/replay.py``), so a replay to another engine is refused too.
 
-A token is remembered only after its events were recorded, so a delivery that failed on our
-side can still be retried by Mailgun with the same signature.
+Subaccounts: Mailgun adds a ``parent-signature`` object to a subaccount's webhooks, signed with
+the parent account's key. The configured key is tried against ``signature`` and then
+``parent-signature``, so a parent operator can receive every subaccount's events with one key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from typing import Any
 
 from mailconsole.feedback.dsn import normalize_status
 from mailconsole.feedback.model import FeedbackReport
 from mailconsole.feedback.providers.common import WebhookRefused, bad_signature, load_json, not_configured, unsigned
 
-_MAX_TOKENS = 100_000
+_SIGNATURE_BLOCKS = ("signature", "parent-signature")
 
 
-class TokenCache:
-    """Tokens seen within the acceptance window (per process; the event dedup covers the rest)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
-
-    def seen(self, token: str) -> bool:
-        return token in self._seen
-
-    def remember(self, token: str, expires_at: float, now: float) -> None:
-        if len(self._seen) >= _MAX_TOKENS:
-            self._seen = {t: e for t, e in self._seen.items() if e > now}
-            while len(self._seen) >= _MAX_TOKENS:  # still full of live tokens: drop the oldest
-                self._seen.pop(next(iter(self._seen)))
-        self._seen[token] = expires_at
+def _verified_block(signing_key: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    for name in _SIGNATURE_BLOCKS:
+        block = payload.get(name)
+        if not isinstance(block, dict) or not block.get("signature"):
+            continue
+        text = f"{block.get('timestamp', '')}{block.get('token', '')}"
+        expected = hmac.new(signing_key.encode(), text.encode(), hashlib.sha256).hexdigest()
+        if hmac.compare_digest(expected, str(block["signature"])):
+            return block
+    return None
 
 
-def verify(
-    signing_key: str, payload: Any, *, now: float, max_age: float, tokens: TokenCache
-) -> tuple[str, float]:
-    """Check the signature; returns (token, timestamp) for ``tokens.remember`` after recording."""
+def verify(signing_key: str, payload: Any, *, now: float, max_age: float) -> tuple[str, float]:
+    """Check the signature (or the parent account's); returns (token, timestamp) for the
+    caller to claim in the replay store."""
     if not signing_key:
         raise not_configured("Mailgun")
-    signature = payload.get("signature") if isinstance(payload, dict) else None
-    if not isinstance(signature, dict) or not signature.get("signature"):
+    if not isinstance(payload, dict) or not any(
+        isinstance(payload.get(n), dict) and payload[n].get("signature") for n in _SIGNATURE_BLOCKS
+    ):
         raise unsigned("the body has no signature object")
-    timestamp = str(signature.get("timestamp", ""))
-    token = str(signature.get("token", ""))
-    expected = hmac.new(signing_key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, str(signature["signature"])):
+    block = _verified_block(signing_key, payload)
+    if block is None:
         raise bad_signature()
     try:
-        stamp = float(timestamp)
+        stamp = float(str(block.get("timestamp", "")))
     except ValueError:
         raise bad_signature("the signature timestamp is not a number") from None
     if abs(now - stamp) > max_age:
         raise WebhookRefused(403, "stale", "the signature timestamp is too old")
-    if tokens.seen(token):
-        raise WebhookRefused(403, "replayed", "this signature token was already used")
-    return token, stamp
+    return str(block.get("token", "")), stamp
 
 
 def reports(payload: dict[str, Any]) -> list[FeedbackReport]:
@@ -88,11 +80,9 @@ def reports(payload: dict[str, Any]) -> list[FeedbackReport]:
         return [make("bounce" if severity == "permanent" else "delay")]
     if event == "complained":
         return [make("complaint", "complaint")]
+    if event == "unsubscribed":
+        return [make("unsubscribe", "unsubscribe")]
     return []
-
-
-def now() -> float:
-    return time.time()
 
 
 def parse(body: bytes) -> dict[str, Any]:

@@ -54,9 +54,41 @@ def reports(body: bytes) -> list[FeedbackReport]:
     if record_type == "SpamComplaint":
         return [FeedbackReport("postmark", "complaint", email, "", details or "spam complaint",
                                effect="complaint", provider_message_id=provider_id, event_key=key)]
+    if record_type == "SubscriptionChange":
+        return _subscription_change(payload, provider_id)
     if record_type != "Bounce":
         return []
     kind, effect = _BOUNCE_TYPES.get(str(payload.get("Type", "")), ("unknown", "none"))
     status = normalize_status(details)
     return [FeedbackReport("postmark", kind, email, status, details or str(payload.get("Type", "")),
                            effect=effect, provider_message_id=provider_id, event_key=key)]
+
+
+# SubscriptionChange webhook (Postmark "Subscription change webhook",
+# https://postmarkapp.com/developer/webhooks/subscription-change-webhook): ``Recipient``,
+# ``SuppressSending``, ``SuppressionReason`` (HardBounce | SpamComplaint | ManualSuppression),
+# ``Origin`` (Recipient | Customer | Admin), ``MessageStream``, ``ChangedAt``.
+_SUPPRESSION_REASONS: dict[str, tuple[str, str]] = {
+    "HardBounce": ("bounce", "hard_bounce"),
+    "SpamComplaint": ("complaint", "complaint"),
+    "ManualSuppression": ("unsubscribe", "unsubscribe"),
+}
+
+
+def _subscription_change(payload: dict[str, Any], provider_id: str) -> list[FeedbackReport]:
+    """A suppression Postmark applied: hard bounce and complaint as such; a recipient's own
+    unsubscribe (ManualSuppression) as an unsubscribe. Reactivations are not acted on: a
+    contact is made mailable again only by our own Check again / safelist."""
+    if payload.get("SuppressSending") is not True:
+        return []
+    reason = str(payload.get("SuppressionReason", ""))
+    kind, effect = _SUPPRESSION_REASONS.get(reason, ("unknown", "none"))
+    origin = str(payload.get("Origin", ""))
+    if effect == "unsubscribe" and origin not in ("", "Recipient"):
+        kind, effect = "unknown", "none"  # suppressed by the customer or an admin, not the recipient
+    stream = str(payload.get("MessageStream", ""))
+    diagnostic = f"Postmark suppression: {reason} (origin {origin or '?'}, stream {stream or '?'})"
+    key = f"SubscriptionChange:{provider_id}:{payload.get('ChangedAt', '')}:{reason}"
+    recipient = str(payload.get("Recipient", ""))
+    return [FeedbackReport("postmark", kind, recipient, "", diagnostic, effect=effect,
+                           provider_message_id=provider_id, event_key=key)]

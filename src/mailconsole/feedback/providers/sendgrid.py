@@ -24,7 +24,12 @@ _DROP_EFFECTS = {
     "bounced address": ("bounce", "hard_bounce"),
     "invalid": ("bounce", "hard_bounce"),
     "spam reporting address": ("complaint", "complaint"),
+    "unsubscribed address": ("unsubscribe", "unsubscribe"),
 }
+# Event Webhook "engagement" events that are a person leaving the mailing (Event Webhook
+# reference: unsubscribe = clicked the subscription-tracking link, group_unsubscribe = left an
+# ASM suppression group).
+_UNSUBSCRIBE_EVENTS = frozenset({"unsubscribe", "group_unsubscribe"})
 
 
 def load_public_key(text: str) -> ec.EllipticCurvePublicKey:
@@ -74,6 +79,10 @@ def _event_report(event: dict[str, Any]) -> FeedbackReport | None:
         return make("delay", status, reason)
     if name == "spamreport":
         return make("complaint", "", "spam report", "complaint")
+    if name in _UNSUBSCRIBE_EVENTS:
+        group = event.get("asm_group_id")
+        detail = f"{name} (group {group})" if group is not None else name
+        return make("unsubscribe", "", detail, "unsubscribe")
     if name == "dropped":
         kind, effect = _DROP_EFFECTS.get(reason.strip().lower(), ("unknown", "none"))
         return make(kind, status, f"dropped: {reason}", effect)
