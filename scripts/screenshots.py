@@ -3,7 +3,7 @@
 Runs on a fresh database in a temporary directory, seeded through the services by
 ``console.showcase`` with a fixed clock (mail that has flowed, contacts in every status, feedback,
 a pending review, domains, an API key) and no engine, so the pictures only change when the
-console does. Usage: python scripts/screenshots.py [--size 100x30] [name ...]
+console does. Usage: python scripts/screenshots.py [--size 80x24] [name ...]
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ async def render(size: tuple[int, int], only: list[str]) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", default="100x30", help="terminal size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="80x24", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("only", nargs="*", help="names of screenshots to make (default: all)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
