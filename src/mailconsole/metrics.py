@@ -14,6 +14,7 @@ one place:
 * ``record_relay_session()`` / ``record_relay_rejection(code)`` — the SMTP relay.
 * ``record_webhook_event(source, verdict)`` — an ESP webhook event (verdict: accepted,
   rejected, duplicate, ignored …).
+* ``record_auth_failure(interface)`` — a failed SMTP AUTH or HTTP bearer key.
 * ``record_api_send(outcome)`` / ``record_api_rejection(code)`` — the HTTP send API.
 """
 
@@ -52,6 +53,12 @@ API_SENDS = Counter(
     ["stream"],
     registry=COUNTERS,
 )
+AUTH_FAILURES = Counter(
+    "mailconsole_auth_failures",
+    "Failed authentications (wrong or malformed API key, refused identity), by interface (smtp, http).",
+    ["interface"],
+    registry=COUNTERS,
+)
 API_REJECTIONS = Counter(
     "mailconsole_api_rejections",
     "HTTP send API requests refused, by error code (e.g. stream_not_allowed).",
@@ -82,3 +89,7 @@ def record_api_send(stream: str, count: int = 1) -> None:
 
 def record_api_rejection(code: str) -> None:
     API_REJECTIONS.labels(code=code).inc()
+
+
+def record_auth_failure(interface: str) -> None:
+    AUTH_FAILURES.labels(interface=interface).inc()

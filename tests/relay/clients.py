@@ -42,3 +42,44 @@ async def stored(runtime: Runtime) -> list[tuple[Message, bytes]]:
             select(Message, MessageBody.raw).join(MessageBody, Message.body_id == MessageBody.id).order_by(Message.id)
         )
         return [(m, raw) for m, raw in rows.all()]
+
+
+class RawSession:
+    """An SMTP session over TLS that writes command bytes exactly as given.
+
+    Real clients refuse to send a NUL or a bare CR in a command (aiosmtplib and smtplib both
+    raise), so the relay's answers to such bytes can only be seen with a client that does not
+    check: what a buggy or hostile application would send."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def login(cls, port: int, ctx: ssl.SSLContext, key: str) -> RawSession:
+        import base64
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
+        session = cls(reader, writer)
+        await session.reply()
+        await session.command(b"EHLO raw.test")
+        token = base64.b64encode(b"\0apikey\0" + key.encode()).decode()
+        code, text = await session.command(f"AUTH PLAIN {token}".encode())
+        assert code == 235, text
+        return session
+
+    async def reply(self) -> tuple[int, str]:
+        lines = []
+        while True:
+            line = (await asyncio.wait_for(self.reader.readline(), 10)).decode("utf-8", "replace").rstrip("\r\n")
+            lines.append(line[4:])
+            if line[3:4] != "-":
+                return int(line[:3]), "\n".join(lines)
+
+    async def command(self, line: bytes) -> tuple[int, str]:
+        self.writer.write(line + b"\r\n")
+        await self.writer.drain()
+        return await self.reply()
+
+    async def close(self) -> None:
+        self.writer.close()

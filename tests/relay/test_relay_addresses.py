@@ -12,8 +12,8 @@ from aiosmtpd.smtp import SMTP
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from mailconsole.intake.throttle import AuthThrottle
 from mailconsole.relay.server import RelayHandler, RelaySMTP
-from mailconsole.relay.throttle import AuthThrottle
 
 
 def _pair() -> tuple[RelaySMTP, SMTP]:

@@ -19,7 +19,7 @@ from mailconsole.relay.server import RelayServer
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import Account
 
-from .clients import counts, in_thread, mime, smtp_ssl, stored
+from .clients import RawSession, counts, in_thread, mime, smtp_ssl, stored
 
 
 async def test_accepted_message_is_queued_after_250_without_routing_headers(
@@ -253,25 +253,24 @@ async def test_starttls_is_not_offered_and_is_refused(relay: RelayServer, client
     assert code == 454
 
 
-async def test_repeated_failed_auth_is_refused_for_a_while_even_with_the_right_key(
+async def test_repeated_failed_auth_refuses_that_key_for_a_while_but_never_a_valid_key(
     relay: RelayServer, api_key: str, client_ctx: ssl.SSLContext
 ) -> None:
     codes: list[tuple[int, str]] = []
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.ehlo()
-        for _ in range(6):
+        for _ in range(7):
             try:
                 await client.auth_plain("apikey", "mc_wrongkey_guess")
             except aiosmtplib.SMTPAuthenticationError as exc:
                 codes.append((exc.code, exc.message))
-        try:
-            await client.auth_plain("apikey", api_key)
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            codes.append((exc.code, exc.message))
+        login = await client.auth_plain("apikey", api_key)
     invalid = (535, "5.7.8 Authentication credentials invalid")
-    blocked = (454, "4.7.0 Too many failed authentication attempts; try again later")
+    blocked = (454, "4.7.0 Too many failed authentication attempts with this key; try again later")
     assert codes == [invalid] * 5 + [blocked, blocked]
-    assert relay.throttle.blocked_for("127.0.0.1") > 0
+    assert login.code == 235
+    assert relay.throttle.blocked_for("127.0.0.1", "key:wrongkey") > 0
+    assert relay.throttle.blocked_for("127.0.0.1", "key:" + api_key.split("_")[1]) == 0
 
 
 async def test_bad_smtp_input_gets_clear_codes(relay: RelayServer, api_key: str, client_ctx: ssl.SSLContext) -> None:
@@ -290,10 +289,10 @@ async def test_bad_smtp_input_gets_clear_codes(relay: RelayServer, api_key: str,
     assert bogus.code == 500
 
 
-async def test_long_lines_and_leading_dots_arrive_intact(
+async def test_lines_up_to_998_octets_and_leading_dots_arrive_intact(
     relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext
 ) -> None:
-    body = "x" * 5000 + "\r\n.leading dot\r\n..two dots\r\n"
+    body = "x" * 998 + "\r\n.leading dot\r\n..two dots\r\n"
     async with aiosmtplib.SMTP(hostname="localhost", port=relay.port, use_tls=True, tls_context=client_ctx) as client:
         await client.login("apikey", api_key)
         await client.sendmail("a@example.com", ["b@example.net"], mime(body=body))
@@ -303,15 +302,8 @@ async def test_long_lines_and_leading_dots_arrive_intact(
 
 async def _raw_session(port: int, ctx: ssl.SSLContext, key: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A TLS connection past EHLO and AUTH, for byte-exact conversations."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
-    await reader.readline()  # greeting
-    writer.write(b"EHLO raw.test\r\n")
-    while not (await reader.readline()).startswith(b"250 "):
-        pass
-    token = base64.b64encode(b"\x00apikey\x00" + key.encode()).decode()
-    writer.write(f"AUTH PLAIN {token}\r\n".encode())
-    assert (await reader.readline()).startswith(b"235")
-    return reader, writer
+    session = await RawSession.login(port, ctx, key)
+    return session.reader, session.writer
 
 
 async def test_a_command_pipelined_behind_the_final_dot_is_answered_too(

@@ -30,9 +30,9 @@ from mailconsole.delivery import servers
 from mailconsole.domain.roles import SYSTEM
 from mailconsole.feedback.parse import parse_message
 from mailconsole.intake.keys import create_key
+from mailconsole.intake.throttle import AuthThrottle
 from mailconsole.intake.tls import generate_self_signed
 from mailconsole.relay.server import RelayServer
-from mailconsole.relay.throttle import AuthThrottle
 from mailconsole.runtime import Runtime
 from mailconsole.settings import Settings
 from mailconsole.store.bootstrap import default_account_id

@@ -27,6 +27,7 @@ from mailconsole.api.send import send_email
 from mailconsole.api.status import email_status
 from mailconsole.api.unsubscribe import unsubscribe_page, unsubscribe_post
 from mailconsole.intake.batcher import EnqueueBatcher
+from mailconsole.intake.throttle import AuthThrottle
 from mailconsole.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def create_app(runtime: Runtime, engine: Any = None) -> Starlette:
     app.state.engine = engine
     app.state.metrics = AppMetrics(runtime)
     app.state.key_cache = KeyCache()
+    app.state.auth_throttle = AuthThrottle()
     # Group commit for concurrent sends, as on the relay. Started by HttpServer; until then
     # (e.g. an app driven in-process by tests) each send is written in its own transaction.
     app.state.batcher = EnqueueBatcher(runtime)

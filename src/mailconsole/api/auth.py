@@ -10,12 +10,15 @@ message status reads may be served for at most ``TTL_SECONDS`` after a revocatio
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 
 from starlette.requests import Request
 
+from mailconsole import metrics
 from mailconsole.api.errors import ApiError
-from mailconsole.intake.keys import authenticate
+from mailconsole.intake.keys import authenticate, split_key
+from mailconsole.intake.throttle import AuthThrottle, credential_of
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 
@@ -62,7 +65,23 @@ async def require_key(runtime: Runtime, request: Request) -> ApiKey:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("the Authorization header must be 'Bearer <API key>'")
     cache: KeyCache = request.app.state.key_cache
-    key = await cache.get(runtime, token.strip())
+    token = token.strip()
+    key = await cache.get(runtime, token)
     if key is None:
+        metrics.record_auth_failure("http")
+        throttle: AuthThrottle = request.app.state.auth_throttle
+        source = request.client.host if request.client else "unknown"
+        credential = credential_of("apikey", token, key_prefix=split_key(token))
+        delay = throttle.failure(source, credential)
+        wait = max(delay, throttle.blocked_for(source, credential))
+        if wait > 0:
+            # The same rule as the relay's AUTH: only failing attempts are slowed, per
+            # (source, key prefix); a valid key from this address was accepted above.
+            raise ApiError(
+                429,
+                "too_many_failed_attempts",
+                "too many requests with an invalid API key; wait before trying again",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         raise unauthorized("the API key is not valid or has been revoked")
     return key

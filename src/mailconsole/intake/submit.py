@@ -12,7 +12,7 @@ the caller answers with a temporary failure so the application retries.
 from __future__ import annotations
 
 from mailconsole.delivery import queue
-from mailconsole.domain import policy
+from mailconsole.domain import policy, wire
 from mailconsole.intake import headers, unsubscribe
 from mailconsole.intake.batcher import EnqueueBatcher, KeyRevoked, Submission, write_now
 from mailconsole.runtime import Runtime
@@ -50,9 +50,15 @@ async def submit_message(
     """
     if not recipients:
         raise ValueError("at least one recipient is required")
+    raw = wire.normalise_line_endings(raw)
     block = headers.HeaderBlock.parse(raw)
     decision = decide(key, raw, block)
-    cleaned = block.without(policy.ROUTING_HEADERS)
+    wire.check_address(mail_from, role=wire.Role.SENDER, smtputf8=True)
+    for rcpt in recipients:
+        wire.check_address(rcpt, role=wire.Role.RECIPIENT, smtputf8=True)
+    wire.check_content(raw, header_end=len(raw) - len(block.body) - len(block.separator))
+    # Bcc is envelope-only on every path: a Bcc header would show the hidden recipients to all.
+    cleaned = block.without((*policy.ROUTING_HEADERS, "Bcc"))
     per_recipient: list[bytes] = []
     if decision.stream == policy.Stream.BROADCAST.value and cleaned.first("List-Unsubscribe") is None:
         per_recipient = [

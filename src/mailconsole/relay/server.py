@@ -28,13 +28,15 @@ from typing import Any
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, Session, syntax
 
 from mailconsole import metrics
-from mailconsole.domain import policy
+from mailconsole.domain import policy, wire
 from mailconsole.intake import keys as keys_mod
 from mailconsole.intake.batcher import EnqueueBatcher
+from mailconsole.intake.keys import split_key
 from mailconsole.intake.submit import KeyRevoked, submit_message
+from mailconsole.intake.throttle import AuthThrottle, credential_of
 from mailconsole.intake.tls import server_context
+from mailconsole.logsafe import escape_for_log, quiet_smtp_library_logs
 from mailconsole.relay.data_reader import TooLarge, read_data
-from mailconsole.relay.throttle import AuthThrottle
 from mailconsole.runtime import Runtime
 from mailconsole.store.models import ApiKey
 
@@ -45,7 +47,8 @@ MAX_RECIPIENTS = 1000
 AUTH_LOOKUPS_AT_ONCE = 4
 TEMPFAIL = "451 Temporary failure, try again later"
 AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
-AUTH_BLOCKED = "454 4.7.0 Too many failed authentication attempts; try again later"
+AUTH_BLOCKED = "454 4.7.0 Too many failed authentication attempts with this key; try again later"
+AUTH_AUTHZID = "535 5.7.8 Authorization identity not allowed: leave it empty or use apikey"
 KEY_REVOKED = "550 5.7.1 key_revoked: this API key has been revoked"
 BAD_RECIPIENT = "553 5.1.3 recipient must be an address like user@example.com"
 TOO_MANY_RECIPIENTS = f"452 4.5.3 Too many recipients (at most {MAX_RECIPIENTS} per message)"
@@ -72,6 +75,10 @@ def rejection_label(reply: str) -> str:
     three-digit SMTP code, so the label set stays small and alerts can key on the rule."""
     match = _POLICY_CODE.match(reply)
     return match.group(1) if match else reply[:3]
+
+
+def _asks_smtputf8(mail_options: list[str]) -> bool:
+    return any(option.upper() == "SMTPUTF8" for option in mail_options)
 
 
 @dataclass
@@ -150,6 +157,7 @@ class RelaySMTP(SMTP):
             content = await read_data(self._reader, self.data_size_limit or policy.MAX_MESSAGE_BYTES)
         except TooLarge:
             self._set_post_data_state()
+            log.info("relay: message refused: over %d bytes", self.data_size_limit or policy.MAX_MESSAGE_BYTES)
             await self.push(policy.message_too_large().smtp_reply)
             return
         except asyncio.IncompleteReadError:  # the client went away mid-message: nothing stored
@@ -170,25 +178,31 @@ class RelaySMTP(SMTP):
         return str(peer)
 
     async def _check_credentials(self, login: bytes, password: bytes) -> AuthResult:
+        """Look the key up first, so a valid key always works; only failures are throttled,
+        counted per (source address, credential) so one app's wrong key slows only itself."""
         address = self._peer_address()
-        if self._throttle.blocked_for(address) > 0:
-            return AuthResult(success=False, handled=False, message=AUTH_BLOCKED)
         principal: Principal | None = None
+        password_text = password.decode("utf-8", "replace")
         if login == AUTH_USERNAME:
             try:
                 async with self._relay.key_lookup_slots:
-                    principal = await _principal(self._relay.runtime, password.decode("utf-8", "replace"))
+                    principal = await _principal(self._relay.runtime, password_text)
             except Exception:
                 log.exception("relay: key lookup failed")
                 return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+        credential = credential_of(
+            login.decode("utf-8", "replace"), password_text, key_prefix=split_key(password_text)
+        )
         if principal is None:
-            delay = self._throttle.failure(address)
+            metrics.record_auth_failure("smtp")
+            delay = self._throttle.failure(address, credential)
+            log.info("relay: AUTH failed from %s for %s", address, escape_for_log(credential))
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self._throttle.blocked_for(address) > 0:
+            if self._throttle.blocked_for(address, credential) > 0:
                 return AuthResult(success=False, handled=False, message=AUTH_BLOCKED)
             return AuthResult(success=False, handled=False, message=AUTH_INVALID)
-        self._throttle.success(address)
+        self._throttle.success(address, credential)
         return AuthResult(success=True, auth_data=principal)
 
     async def _decode_or_fail(self, blob: str) -> bytes | None:
@@ -207,6 +221,11 @@ class RelaySMTP(SMTP):
         if len(parts) != 3:
             await self.push("501 5.5.2 Can't split auth value")
             return AuthResult(success=False, handled=True)
+        if parts[0] not in (b"", AUTH_USERNAME):
+            # RFC 4616's authorization identity: we have no identities to act as, so a client
+            # asking to act as someone else ("admin") is refused rather than silently ignored.
+            metrics.record_auth_failure("smtp")
+            return AuthResult(success=False, handled=False, message=AUTH_AUTHZID)
         return await self._check_credentials(parts[1], parts[2])
 
     async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
@@ -245,6 +264,10 @@ class RelayHandler:
             policy.check_scope(principal.key.scopes)
         except policy.PolicyViolation as violation:
             return violation.smtp_reply
+        try:
+            wire.check_address(address, role=wire.Role.SENDER, smtputf8=_asks_smtputf8(mail_options))
+        except policy.PolicyViolation as violation:
+            return violation.smtp_reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -254,6 +277,10 @@ class RelayHandler:
     ) -> str:
         principal = session.auth_data
         assert isinstance(principal, Principal)
+        try:
+            wire.check_address(address, role=wire.Role.RECIPIENT, smtputf8=_asks_smtputf8(envelope.mail_options))
+        except policy.PolicyViolation as violation:
+            return violation.smtp_reply
         local, _, domain = address.rpartition("@")
         if not local or not domain or " " in domain:
             return BAD_RECIPIENT
@@ -273,6 +300,19 @@ class RelayHandler:
         raw = envelope.original_content
         if not isinstance(raw, bytes):
             raw = bytes(raw or b"")
+        reply = await self._store(principal, envelope, raw)
+        # One INFO line per message (per-command lines are DEBUG, see logsafe): a session with
+        # thousands of recipients is one line, and nothing the client wrote reaches it unescaped.
+        log.info(
+            "relay: message key=%s size=%d recipients=%d -> %s",
+            principal.key.prefix,
+            len(raw),
+            len(envelope.rcpt_tos),
+            escape_for_log(reply, 80),
+        )
+        return reply
+
+    async def _store(self, principal: Principal, envelope: Envelope, raw: bytes) -> str:
         try:
             ids = await submit_message(
                 self.runtime,
@@ -361,6 +401,7 @@ class RelayServer:
         )
         sock = self._server.sockets[0]
         self.port = int(sock.getsockname()[1])
+        quiet_smtp_library_logs()
         log.info("relay listening on %s:%s (implicit TLS)", self.host, self.port)
 
     async def stop(self) -> None:

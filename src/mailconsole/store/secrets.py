@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from mailconsole.domain.errors import ConfigError
+from mailconsole.store.private_files import make_private_dir
 
 KEY_FILE_NAME = "secret.key"
 
@@ -35,7 +36,7 @@ class SecretBox:
 
     @classmethod
     def from_data_dir(cls, data_dir: Path) -> SecretBox:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
         path = data_dir / KEY_FILE_NAME
         if not path.exists():
             key = Fernet.generate_key()
