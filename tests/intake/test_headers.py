@@ -43,3 +43,4 @@ def test_message_without_blank_line_is_all_headers() -> None:
     assert headers.rewrite(b"Subject: x\r\nX-Mailconsole-Stream: y\r\n", remove=["x-mailconsole-stream"]) == (
         b"Subject: x\r\n"
     )
+

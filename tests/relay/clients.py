@@ -56,13 +56,19 @@ class RawSession:
         self.writer = writer
 
     @classmethod
-    async def login(cls, port: int, ctx: ssl.SSLContext, key: str) -> RawSession:
-        import base64
-
+    async def connect(cls, port: int, ctx: ssl.SSLContext) -> RawSession:
+        """Connected and past EHLO, not authenticated."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx, server_hostname="localhost")
         session = cls(reader, writer)
         await session.reply()
         await session.command(b"EHLO raw.test")
+        return session
+
+    @classmethod
+    async def login(cls, port: int, ctx: ssl.SSLContext, key: str) -> RawSession:
+        import base64
+
+        session = await cls.connect(port, ctx)
         token = base64.b64encode(b"\0apikey\0" + key.encode()).decode()
         code, text = await session.command(f"AUTH PLAIN {token}".encode())
         assert code == 235, text

@@ -18,8 +18,10 @@ def _value(name: str, labels: dict[str, str] | None = None) -> float:
 
 def test_rejection_label_names_the_policy_rule_or_falls_back_to_the_code() -> None:
     assert rejection_label("550 5.6.0 invalid_stream: unknown stream 'promo'") == "invalid_stream"
-    assert rejection_label("535 5.7.8 Authentication credentials invalid") == "535"
-    assert rejection_label("451 Temporary failure, try again later") == "451"
+    assert rejection_label("535 5.7.8 Authentication credentials invalid") == "invalid_api_key"
+    assert rejection_label("451 Temporary failure, try again later") == "temporary_failure"
+    assert rejection_label("530 5.7.0 Authentication required") == "auth_required"
+    assert rejection_label("299 nonsense") == "refused"
 
 
 async def test_relay_counts_sessions_and_refusals_by_rule(
@@ -27,7 +29,7 @@ async def test_relay_counts_sessions_and_refusals_by_rule(
 ) -> None:
     sessions_before = _value("mailconsole_relay_sessions_total")
     invalid_before = _value("mailconsole_relay_rejections_total", {"code": "invalid_stream"})
-    auth_before = _value("mailconsole_relay_rejections_total", {"code": "535"})
+    auth_before = _value("mailconsole_relay_rejections_total", {"code": "invalid_api_key"})
 
     def send() -> None:
         with smtp_ssl(relay.port, client_ctx) as client:
@@ -46,4 +48,4 @@ async def test_relay_counts_sessions_and_refusals_by_rule(
     await in_thread(send)
     assert _value("mailconsole_relay_sessions_total") == sessions_before + 1
     assert _value("mailconsole_relay_rejections_total", {"code": "invalid_stream"}) == invalid_before + 1
-    assert _value("mailconsole_relay_rejections_total", {"code": "535"}) == auth_before + 1
+    assert _value("mailconsole_relay_rejections_total", {"code": "invalid_api_key"}) == auth_before + 1

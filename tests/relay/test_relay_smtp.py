@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import smtplib
 import ssl
 from email import message_from_bytes

@@ -88,3 +88,4 @@ class HeaderBlock:
 def rewrite(raw: bytes, *, remove: Iterable[str], add: Sequence[tuple[str, str]] = ()) -> bytes:
     """Drop the named header fields and prepend ``add``; the rest of the bytes are untouched."""
     return HeaderBlock.parse(raw).without(remove).to_bytes(add)
+

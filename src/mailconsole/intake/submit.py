@@ -73,7 +73,7 @@ async def submit_message(
         stream=decision.stream,
         tracking=decision.tracking,
         raw_per_recipient=per_recipient,
-        subject=(cleaned.first("Subject") or "")[:300],
+        subject=None,  # the queue reads it from the header, RFC 2047 words decoded
     )
     item = Submission(key_id=key.id, message=message)
     if batcher is not None:

@@ -70,11 +70,35 @@ _SIMPLE_PATH = re.compile(
 _POLICY_CODE = re.compile(r"^\d{3}(?: \d\.\d{1,3}\.\d{1,3})? ([a-z][a-z0-9_]+):")
 
 
+# Refusals that carry no policy code, named in the same words the HTTP API uses for the same
+# thing where there is one (invalid_api_key, temporary_failure, message_too_large), so one
+# vocabulary labels both interfaces' rejection metrics.
+_REPLY_NAMES = {
+    "421": "service_unavailable",
+    "451": "temporary_failure",
+    "452": "too_many_recipients",
+    "454": "auth_throttled",
+    "500": "syntax_error",
+    "501": "syntax_error",
+    "502": "not_implemented",
+    "503": "bad_sequence",
+    "504": "not_implemented",
+    "530": "auth_required",
+    "535": "invalid_api_key",
+    "550": "refused",
+    "552": "message_too_large",
+    "553": "invalid_address",
+    "554": "refused",
+}
+
+
 def rejection_label(reply: str) -> str:
     """The metric label for a refusal: the policy code where the reply names one, else the
-    three-digit SMTP code, so the label set stays small and alerts can key on the rule."""
+    reply code's name, so the label set stays small and alerts can key on the rule."""
     match = _POLICY_CODE.match(reply)
-    return match.group(1) if match else reply[:3]
+    if match:
+        return match.group(1)
+    return _REPLY_NAMES.get(reply[:3], "refused")
 
 
 def _asks_smtputf8(mail_options: list[str]) -> bool:
