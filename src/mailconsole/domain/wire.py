@@ -68,6 +68,15 @@ def check_address(address: str, *, role: Role, smtputf8: bool) -> None:
                 f"the {what} address is not valid UTF-8; send it as UTF-8 with the SMTPUTF8 parameter",
                 f"501 {_ENHANCED[role]}",
             )
+    local = address.rpartition("@")[0]
+    quoted = local.startswith('"') and local.endswith('"') and len(local) > 1
+    if address != address.strip() or (not quoted and any(c in " \t" for c in address)):
+        # The next hop's parser drops or splits at the space: the mail would go elsewhere.
+        raise _refusal(
+            "invalid_address",
+            f"the {what} address contains a space outside quotes; remove it",
+            f"501 {_ENHANCED[role]}",
+        )
     if not smtputf8 and not address.isascii():
         raise _refusal(
             "smtputf8_required",

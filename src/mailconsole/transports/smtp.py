@@ -23,6 +23,7 @@ from aiosmtplib.errors import (
 
 from mailconsole.domain.replies import Classification, classify_smtp, classify_transport_error, split_enhanced
 from mailconsole.domain.results import ResultKind
+from mailconsole.domain.wire import needs_smtputf8
 from mailconsole.transports.base import (
     CheckResult,
     Envelope,
@@ -159,8 +160,14 @@ class SmtpTransport:
         self, client: aiosmtplib.SMTP, envelope: Envelope, raw: bytes
     ) -> tuple[SendResult | None, bool]:
         """One MAIL/RCPT/DATA; returns (result, connection reusable). None: stale connection."""
+        # RFC 6531: an internationalised address needs SMTPUTF8 on MAIL FROM; aiosmtplib then
+        # sends the addresses as UTF-8, and refuses (SMTPNotSupported) where the next hop did
+        # not offer the extension.
+        options = ["SMTPUTF8"] if needs_smtputf8(envelope.sender, list(envelope.recipients)) else []
         try:
-            refused, reply = await client.sendmail(envelope.sender, list(envelope.recipients), raw)
+            refused, reply = await client.sendmail(
+                envelope.sender, list(envelope.recipients), raw, mail_options=options
+            )
         except SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             return reply_result(first.code, first.message), True
