@@ -12,6 +12,7 @@ import pytest
 
 from mailconsole.delivery import servers
 from mailconsole.delivery.engine import Engine
+from mailconsole.domain.roles import SYSTEM
 from mailconsole.relay.server import RelayServer
 from mailconsole.runtime import Runtime
 from mailconsole.sink import CaptureSink
@@ -31,10 +32,11 @@ async def _session(relay: RelayServer, api_key: str, ctx: ssl.SSLContext) -> aio
     [
         (b"FROM:<ja\x00ne@doeinc.com>", (501, "5.1.7 invalid_address: the sender address contains a NUL byte")),
         (b"FROM:<ja\x07ne@doeinc.com>", (501, "5.1.7 invalid_address: the sender address contains the control")),
+        (b'FROM:<"ja ne"@doeinc.com>', (501, "5.1.7 invalid_address: the sender address contains a space")),
         (b"FROM:<j\xe4ne@doeinc.com> SMTPUTF8", (501, "5.1.7 invalid_address_encoding: the sender address is not")),
         ("FROM:<jäne@doeinc.com>".encode(), (553, "5.6.7 smtputf8_required: the sender address has non-ASCII")),
     ],
-    ids=["nul", "control", "invalid-utf8", "non-ascii-without-smtputf8"],
+    ids=["nul", "control", "quoted-space", "invalid-utf8", "non-ascii-without-smtputf8"],
 )
 async def test_relay_refuses_unsendable_sender_addresses_at_mail(
     relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext, mail_from: bytes,
@@ -78,8 +80,10 @@ async def test_relay_refuses_unsendable_recipient_addresses_at_rcpt(
         (mime(body="ok\r\n" + "y" * 100_000 + "\r\n"), "554 5.6.0 line_too_long: line 6 is 100000 octets long"),
         (mime(subject="a\rBcc: x@example.org"), "554 5.6.0 bare_line_ending: header line 3 contains a bare CR"),
         (mime(subject="a\nBcc: x@example.org"), "554 5.6.0 bare_line_ending: header line 3 contains a bare LF"),
+        (mime(subject="a\r\nnot a field"), "554 5.6.0 invalid_header_line: header line 4 is not a header field"),
+        (mime(body="a\x00b\r\n"), "554 5.6.0 nul_byte: line 5 contains a NUL byte"),
     ],
-    ids=["line-2000", "line-100000", "bare-cr-in-subject", "bare-lf-in-subject"],
+    ids=["line-2000", "line-100000", "bare-cr-in-subject", "bare-lf-in-subject", "line-without-colon", "nul"],
 )
 async def test_relay_refuses_content_the_wire_cannot_carry_at_end_of_data(
     relay: RelayServer, runtime: Runtime, api_key: str, client_ctx: ssl.SSLContext, message: bytes, expected: str
@@ -95,7 +99,7 @@ async def test_relay_refuses_content_the_wire_cannot_carry_at_end_of_data(
     finally:
         await client.close()
     assert f"{code} {text}".startswith(expected)
-    assert "encode the body" in text or "CRLF" in text
+    assert any(fix in text for fix in ("encode the body", "CRLF", "fix the header section", "remove it"))
     assert await counts(runtime) == (0, 0)
 
 
@@ -105,6 +109,7 @@ async def test_what_the_relay_accepts_reaches_the_sink_intact_and_bcc_never_does
     await servers.add_server(
         runtime, name="sink", type="smtp", group="default",
         fields={"host": "127.0.0.1", "port": str(sink.port), "encryption": "none", "timeout": "5"},
+        actor=SYSTEM,
     )
     long_but_legal = "z" * 998
     client = await _session(relay, api_key, client_ctx)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -105,6 +105,9 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 
 _printable = st.text(alphabet=string.ascii_letters + string.digits + "<>@.:=-_ \t[]\"\\", max_size=60)
 _address = st.one_of(st.emails(), _printable)
+# Well-formed, so that acknowledged sessions are exercised too now that the door refuses random
+# header sections (lines without a colon, NUL, bare CR/LF).
+_WELL_FORMED = b"Subject: fine\r\nTo: bob@example.net\r\n\r\nhello\r\n"
 _body = st.one_of(
     st.binary(max_size=400),
     st.builds(lambda h, b: f"{h}\r\n\r\n{b}".encode(errors="surrogatepass"),
@@ -115,6 +118,8 @@ _body = st.one_of(
         b"Subject: =?utf-8?b?!!!?=\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%%",
         b"\r\n\r\n",
         b"From:\r\n\tcontinued\r\n without header\r\n\r\nbody",
+        _WELL_FORMED,
+        b"Subject: fine\r\n\r\n" + b"x" * 998 + b"\r\n",
     ]),
 )
 _command = st.one_of(
@@ -142,6 +147,7 @@ _good_start: list[tuple[str, Any]] = [("auth", True), ("mail", "app@example.com"
 
 @EXAMPLES
 @given(session=st.lists(_command, min_size=1, max_size=12), well_begun=st.booleans())
+@example(session=[("data", _WELL_FORMED)], well_begun=True)
 def test_random_smtp_sessions_get_clear_codes_and_store_only_what_was_acknowledged(
     harness: Harness, session: list[tuple[str, Any]], well_begun: bool
 ) -> None:

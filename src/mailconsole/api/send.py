@@ -22,7 +22,6 @@ from mailconsole.api.errors import ApiError
 from mailconsole.api.mime import build_mime, raw_envelope
 from mailconsole.api.schemas import parse_send_request
 from mailconsole.domain import policy
-from mailconsole.intake import headers
 from mailconsole.intake.batcher import EnqueueBatcher
 from mailconsole.intake.submit import KeyRevoked, decide, submit_message
 from mailconsole.runtime import Runtime
@@ -58,7 +57,7 @@ def _prepare(runtime: Runtime, request: Request, media: str, body: bytes) -> tup
         sender, rcpts = raw_envelope(
             body, request.query_params.get("from"), request.query_params.getlist("to")
         )
-        return sender, rcpts, headers.rewrite(body, remove=("Bcc",))
+        return sender, rcpts, body  # Bcc is dropped by the intake, on every path
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -28,6 +28,8 @@ MAX_LINE_OCTETS = 998  # RFC 5322 §2.1.1 and RFC 5321 §4.5.3.1.6, without the 
 
 _LONG_LINE = re.compile(rb"[^\r\n]{%d}" % (MAX_LINE_OCTETS + 1))
 _BARE_EOL = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+# A header line is a field (RFC 5322 §2.2: printable name, colon) or a continuation (WSP first).
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:|[ \t]")
 
 
 class Role(StrEnum):
@@ -68,13 +70,12 @@ def check_address(address: str, *, role: Role, smtputf8: bool) -> None:
                 f"the {what} address is not valid UTF-8; send it as UTF-8 with the SMTPUTF8 parameter",
                 f"501 {_ENHANCED[role]}",
             )
-    local = address.rpartition("@")[0]
-    quoted = local.startswith('"') and local.endswith('"') and len(local) > 1
-    if address != address.strip() or (not quoted and any(c in " \t" for c in address)):
-        # The next hop's parser drops or splits at the space: the mail would go elsewhere.
+    if any(c in " \t" for c in address):
+        # Even inside a quoted local part (legal, and almost never used): SMTP clients re-parse
+        # the address and drop the space, so the mail would go to another mailbox.
         raise _refusal(
             "invalid_address",
-            f"the {what} address contains a space outside quotes; remove it",
+            f"the {what} address contains a space; remove it",
             f"501 {_ENHANCED[role]}",
         )
     if not smtputf8 and not address.isascii():
@@ -124,6 +125,14 @@ def check_content(raw: bytes, header_end: int) -> None:
             f"{MAX_LINE_OCTETS}; encode the body as quoted-printable or base64",
             "554 5.6.0",
         )
+    nul = raw.find(b"\x00")
+    if nul != -1:
+        # RFC 5322 §2.3 (and 8BITMIME) allow no NUL in a message; receivers refuse or truncate.
+        raise _refusal(
+            "nul_byte",
+            f"line {_line_number(raw, nul)} contains a NUL byte; remove it or send the part base64-encoded",
+            "554 5.6.0",
+        )
     bare = _BARE_EOL.search(raw, 0, header_end)
     if bare is not None:
         kind = "CR" if raw[bare.start() : bare.start() + 1] == b"\r" else "LF"
@@ -133,3 +142,12 @@ def check_content(raw: bytes, header_end: int) -> None:
             "end every header line with CRLF",
             "554 5.6.0",
         )
+    for number, line in enumerate(raw[:header_end].split(b"\r\n")[:-1], start=1):
+        if not _HEADER_LINE.match(line):
+            # Receivers end the header section at such a line, so everything after it would
+            # be read as body, not as the headers the application meant.
+            raise _refusal(
+                "invalid_header_line",
+                f"header line {number} is not a header field (name: value); fix the header section",
+                "554 5.6.0",
+            )

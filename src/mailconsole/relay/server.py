@@ -301,13 +301,13 @@ class RelayHandler:
     ) -> str:
         principal = session.auth_data
         assert isinstance(principal, Principal)
+        local, _, domain = address.rpartition("@")
+        if not local or not domain or " " in domain:
+            return BAD_RECIPIENT
         try:
             wire.check_address(address, role=wire.Role.RECIPIENT, smtputf8=_asks_smtputf8(envelope.mail_options))
         except policy.PolicyViolation as violation:
             return violation.smtp_reply
-        local, _, domain = address.rpartition("@")
-        if not local or not domain or " " in domain:
-            return BAD_RECIPIENT
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return TOO_MANY_RECIPIENTS
         if principal.sandbox and not policy.recipient_allowed(address, principal.allowlist):
