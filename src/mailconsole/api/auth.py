@@ -71,7 +71,7 @@ async def require_key(runtime: Runtime, request: Request) -> ApiKey:
         metrics.record_auth_failure("http")
         throttle: AuthThrottle = request.app.state.auth_throttle
         source = request.client.host if request.client else "unknown"
-        credential = credential_of("apikey", token, key_prefix=split_key(token))
+        credential = credential_of("apikey", split_key(token))
         delay = throttle.failure(source, credential)
         wait = max(delay, throttle.blocked_for(source, credential))
         if wait > 0:

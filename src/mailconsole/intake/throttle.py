@@ -25,7 +25,7 @@ K = TypeVar("K")
 MALFORMED = "malformed-key"
 
 
-def credential_of(login: str, password: str, *, key_prefix: str | None) -> str:
+def credential_of(login: str, key_prefix: str | None) -> str:
     """What a failed attempt is counted against: the key prefix, else the login name."""
     if login != "apikey":
         return f"login:{login[:64]}"

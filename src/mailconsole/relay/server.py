@@ -214,9 +214,7 @@ class RelaySMTP(SMTP):
             except Exception:
                 log.exception("relay: key lookup failed")
                 return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
-        credential = credential_of(
-            login.decode("utf-8", "replace"), password_text, key_prefix=split_key(password_text)
-        )
+        credential = credential_of(login.decode("utf-8", "replace"), split_key(password_text))
         if principal is None:
             metrics.record_auth_failure("smtp")
             delay = self._throttle.failure(address, credential)
