@@ -73,8 +73,10 @@ async def _submit_all(relay: RelayServer, ctx: ssl.SSLContext, key: str, batch: 
             if (await session.command(b"DATA"))[0] != 354:
                 continue
             raw = (
-                f"From: <{item.sender}>\r\nTo: <{item.recipient}>\r\nSubject: {item.subject}\r\n"
-                f"X-Index: {index}\r\n\r\n{'b' * item.body_line}\r\n"
+                # X-Index first: a subject holding CRLF CRLF legitimately ends the header section
+                # (hypothesis found it), and what follows is body, not a header to look for.
+                f"X-Index: {index}\r\nFrom: <{item.sender}>\r\nTo: <{item.recipient}>\r\n"
+                f"Subject: {item.subject}\r\n\r\n{'b' * item.body_line}\r\n"
             ).encode()
             if (await session.command(raw + b"."))[0] == 250:
                 accepted.append(index)

@@ -114,14 +114,24 @@ async def test_bad_recipient_400_is_permanent_for_the_message() -> None:
     assert result.text == ("SendGrid HTTP 400: Does not contain a valid address. (personalizations.0.to.0.email)")
 
 
-async def test_other_400_is_permanent_with_sendgrids_words() -> None:
+async def test_unverified_sender_identity_blames_the_server_not_the_recipient() -> None:
     error = {"errors": [{"message": "The from address does not match a verified Sender Identity.", "field": "from"}]}
     recorder = Recorder(lambda r: httpx.Response(400, json=error))
     transport = SendGridTransport(api_key=SECRET, http_transport=recorder.transport)
     result = await transport.send(ENVELOPE, make_message())
     await transport.close()
-    assert (result.kind, result.enhanced_code) == (ResultKind.PERMANENT, None)
+    assert (result.kind, result.enhanced_code, result.server_fault) == (ResultKind.TRANSIENT, None, True)
     assert "does not match a verified Sender Identity" in result.text
+
+
+async def test_other_400_is_permanent_with_sendgrids_words() -> None:
+    error = {"errors": [{"message": "Invalid type. Expected: object, given: string.", "field": "content.0"}]}
+    recorder = Recorder(lambda r: httpx.Response(400, json=error))
+    transport = SendGridTransport(api_key=SECRET, http_transport=recorder.transport)
+    result = await transport.send(ENVELOPE, make_message())
+    await transport.close()
+    assert (result.kind, result.enhanced_code) == (ResultKind.PERMANENT, None)
+    assert "Invalid type" in result.text
 
 
 async def test_check_fails_when_the_key_lacks_mail_send() -> None:

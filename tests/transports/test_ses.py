@@ -131,7 +131,11 @@ async def test_base_url_override_is_used_for_sending_and_signing() -> None:
 @pytest.mark.parametrize(
     ("status", "error_type", "message", "kind", "server_fault", "enhanced"),
     [
-        (400, "MessageRejected", f"Email address is not verified: {RECIPIENT}", ResultKind.PERMANENT, False, "5.1.1"),
+        # The SES sandbox names the *recipient* as an unverified identity: the account's setup
+        # is to blame (issue 14), never the contact.
+        (400, "MessageRejected", "Email address is not verified. The following identities failed the check in "
+         f"region US-EAST-1: {RECIPIENT}", ResultKind.TRANSIENT, True, None),
+        (400, "Throttling", "Maximum sending rate exceeded.", ResultKind.TRANSIENT, False, None),
         (400, "BadRequestException", "Illegal header value", ResultKind.PERMANENT, False, None),
         (400, "AccountSuspendedException", "account suspended", ResultKind.TRANSIENT, True, None),
         (400, "MailFromDomainNotVerifiedException", "mail from not verified", ResultKind.TRANSIENT, True, None),

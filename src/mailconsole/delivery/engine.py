@@ -39,6 +39,7 @@ from mailconsole.delivery.claims import ClaimedMessage, claim_for_server, releas
 from mailconsole.delivery.events import EventBus, MessageEvent, ServerEvent
 from mailconsole.delivery.outcomes import Outcome, record_outcomes
 from mailconsole.delivery.servers import load_transport
+from mailconsole.domain.replies import classify_transport_error
 from mailconsole.domain.results import ResultKind
 from mailconsole.feedback import verp
 from mailconsole.runtime import Runtime
@@ -423,7 +424,7 @@ class Engine:
                     result = await self._send(runner, c)
                 finally:
                     runner.sending -= 1
-                if result.kind is ResultKind.TRANSIENT or result.server_fault:
+                if result.counts_against_server:
                     runner.local_failures += 1
                 else:
                     runner.local_failures = 0
@@ -448,6 +449,12 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a transport bug must defer the message, not lose it
+            cls = classify_transport_error(exc)
+            if cls.kind is ResultKind.PERMANENT and not cls.server_fault:
+                # Refused before anything went out (a control character in an address): this
+                # message can never go as it is; the server is not to blame.
+                return SendResult(ResultKind.PERMANENT, f"{cls.reason}: {type(exc).__name__}: {exc}"[:500],
+                                  local_error=True)
             log.exception("transport %s failed unexpectedly", runner.name)
             return SendResult(ResultKind.TRANSIENT, f"internal error: {type(exc).__name__}: {exc}", server_fault=True)
 

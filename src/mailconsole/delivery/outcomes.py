@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import record_delivery_outcome
@@ -63,7 +63,10 @@ def classify_result(result: SendResult) -> Classification:
     if result.smtp_code is not None or result.enhanced_code:
         cls = classify_smtp(result.smtp_code, result.enhanced_code, result.text)
         # The transport's kind wins (an HTTP API's 5xx is transient even if the text says 5.x.x).
-        return Classification(result.kind, "none" if result.server_fault else cls.effect,
+        # A server fault never touches the contact; a policy block is kept as what it is (it
+        # never reaches the contact either) so the writer can retry it elsewhere.
+        effect = cls.effect if cls.effect == "policy_block" or not result.server_fault else "none"
+        return Classification(result.kind, effect,
                               result.server_fault or cls.server_fault, cls.reason)
     return Classification(result.kind, "none", result.server_fault, "")
 
@@ -91,6 +94,7 @@ async def record_outcomes(
     message_rows: list[dict[str, object]] = []
     contact_calls: list[tuple[ClaimedMessage, str, str]] = []
     failures_by_server: dict[int, list[tuple[bool, str]]] = {}
+    local_attempts: list[int] = []
     for item in outcomes:
         c, r = item.claimed, item.result
         cls = classify_result(r)
@@ -104,12 +108,18 @@ async def record_outcomes(
             "id": c.message_id, "attempts": attempts, "lease_owner": None, "lease_until": None,
             "last_code": r.code_label[:32], "last_text": r.text[:2000], "updated_at": now,
         }
-        failure = r.kind is ResultKind.TRANSIENT or r.server_fault
+        # Only what speaks about the server feeds its breaker: a 4xx to one message (greylisting,
+        # a full mailbox) is that message's problem, and a local error never reached the server.
+        failure = r.counts_against_server
+        if r.local_error:
+            local_attempts.append(c.attempt_id)
+            attempts = c.attempts  # nothing reached a server: not an attempt, not a slot of its cap
+            row["attempts"] = attempts
+        policy_block = cls.effect == "policy_block" and r.server_fault
         if r.kind is ResultKind.ACCEPTED:
             row.update(state="sent", state_reason="", provider_message_id=r.provider_message_id)
-        elif r.kind is ResultKind.PERMANENT:
-            why = "blocked by the receiver's policy (counts against the server)" if cls.effect == "policy_block" else ""
-            row.update(state="failed", state_reason=f"{label}" + (f" [{why}]" if why else ""))
+        elif r.kind is ResultKind.PERMANENT and not policy_block:
+            row.update(state="failed", state_reason=label)
         else:
             decision = next_attempt(
                 now=now, created_at=c.created_at, attempt=attempts, base=settings.retry_base_seconds,
@@ -120,7 +130,13 @@ async def record_outcomes(
             else:
                 # A server fault says nothing about the message: retry at once, on another server
                 # of the group if this one trips its breaker.
-                at = now if r.server_fault else decision.at
+                # A policy/reputation block ("client host blocked using zen.spamhaus.org") is
+                # about this server's IP or name: another server of the group may deliver, so the
+                # message is never failed for it, only retried (at once) until its maximum age.
+                # Only the first block goes again at once: a message every server refuses
+                # (content judged as spam) then follows the retry schedule instead of feeding
+                # every breaker of the group.
+                at = now if r.server_fault and not (policy_block and attempts > 1) else decision.at
                 if r.retry_after and not r.server_fault and decision.at is not None:
                     # The server paced us (an ESP's 429 Retry-After): never earlier than it
                     # asked, never later than the message's last chance at its maximum age.
@@ -130,13 +146,17 @@ async def record_outcomes(
         message_rows.append(row)
         if cls.effect in ("hard_bounce", "soft_bounce"):
             contact_calls.append((c, cls.effect, label))
-        failures_by_server.setdefault(c.server_id, []).append((failure, label))
+        if not r.local_error:  # the server never saw it: neither a failure nor a success there
+            failures_by_server.setdefault(c.server_id, []).append((failure, label))
         applied.append(Applied(c.message_id, c.server_id, str(row["state"]), str(row.get("state_reason", "")), failure))
 
     changes: list[BreakerChange] = []
     async with runtime.sessions.begin() as session:
         if attempt_rows:
             await _update_by_id(session, DeliveryAttempt, attempt_rows)
+            if local_attempts:
+                # The reserved cap slot is given back: caps count attempt rows.
+                await session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.id.in_(local_attempts)))
             await _update_by_id(session, Message, message_rows)
         for c, effect, label in contact_calls:
             await record_delivery_outcome(

@@ -93,7 +93,7 @@ _ENHANCED_TABLE: dict[tuple[int, int | None], tuple[Effect, bool, str]] = {
 
 # Basic reply codes without an enhanced code -> (effect, server_fault, reason).
 _BASIC_TABLE: dict[int, tuple[Effect, bool, str]] = {
-    421: ("none", False, "receiving service not available"),
+    421: ("none", True, "receiving service not available"),
     450: ("soft_bounce", False, "mailbox unavailable"),
     451: ("none", False, "local error at the receiver"),
     452: ("none", False, "insufficient storage at the receiver"),
@@ -248,6 +248,12 @@ def classify_transport_error(exc: BaseException) -> Classification:
         chain.append(current)
         current = current.__cause__ or current.__context__
     names = {cls.__name__ for item in chain for cls in type(item).__mro__}
+    if "OSError" not in names and ("UnicodeError" in names or "ValueError" in names):
+        # Raised before a byte went out (aiosmtplib refuses a non-ASCII envelope without
+        # SMTPUTF8 and a control character in a command argument): this message can never be
+        # put on the wire as it is, on any server. It is the message's fault, not the server's,
+        # so it must not feed the breaker or the cap.
+        return Classification(ResultKind.PERMANENT, "none", False, "the message cannot be put on the wire")
     if any(isinstance(item, ssl.SSLCertVerificationError) for item in chain):
         names.add("SSLCertVerificationError")
     for name, reason in _ERROR_NAMES:

@@ -48,6 +48,19 @@ class SendResult:
     provider_message_id: str | None = None
     retry_after: float | None = None
     server_fault: bool = False
+    # Failed locally before anything reached the server: no attempt happened there, so it
+    # consumes none of the server's cap and says nothing about its health.
+    local_error: bool = False
+
+    @property
+    def counts_against_server(self) -> bool:
+        """Does this outcome feed the server's breaker? Faults of the server and a provider
+        pacing us (HTTP 429, SES ``Throttling``) do; a 4xx to one message (greylisting, a full
+        mailbox) and an error before anything was sent never do."""
+        if self.local_error:
+            return False
+        return self.server_fault or (self.http_status == 429 or (self.http_status is not None and
+                                                                  self.retry_after is not None))
 
     @property
     def accepted(self) -> bool:

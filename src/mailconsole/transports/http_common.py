@@ -103,6 +103,21 @@ def redact(text: str, secrets: Iterable[str | None], *, limit: int = MAX_TEXT) -
     return cleaned
 
 
+# Words a provider uses when the *sender* or the account's configuration is wrong. They win
+# over recipient words: "Error parsing 'From': Illegal email address" (Postmark 300), "'from'
+# parameter is not a valid address" (Mailgun 400) and SES's sandbox "Email address is not
+# verified. The following identities failed the check…" (which names the recipient) are
+# all things the operator must fix; no recipient is to blame.
+_SENDER_WORDS = re.compile(
+    r"'from'|\bfrom parameter|\bsender\b|not verified|identities failed the check|identity",
+    re.IGNORECASE,
+)
+
+
+def names_sender_or_config(detail: str) -> bool:
+    return bool(_SENDER_WORDS.search(detail))
+
+
 def names_recipient(detail: str, recipients: Iterable[str]) -> bool:
     """Does an error text speak about the recipient (its address, or "invalid recipient")?"""
     lowered = detail.lower()
@@ -167,7 +182,9 @@ def classify_response(
             http_status=status,
             provider_message_id=provider_message_id,
         )
-    if hint == "server" or (hint is None and status in (401, 403, 404, 407)):
+    if hint == "server" or (
+        hint is None and (status in (401, 403, 404, 407) or (400 <= status < 500 and names_sender_or_config(detail)))
+    ):
         return SendResult(
             ResultKind.TRANSIENT, text=text, http_status=status, retry_after=retry_after, server_fault=True
         )

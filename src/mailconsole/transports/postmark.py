@@ -30,6 +30,7 @@ from mailconsole.transports.http_common import (
     HttpTransportBase,
     dumps,
     json_detail,
+    names_sender_or_config,
     secret_validator,
     url_validator,
 )
@@ -167,6 +168,8 @@ class PostmarkTransport(HttpTransportBase):
         if code in RECIPIENT_ERROR_CODES:
             detail += await self.suppression_reason(envelope)
         hint = hint_for_error_code(code)
+        if hint is None and names_sender_or_config(detail):
+            hint = "server"  # ErrorCode 300 "Error parsing 'From'": the sender is wrong, not the recipient
         if hint is None and 200 <= outcome.status_code < 300:
             hint = "permanent"  # a 200 with a non-zero ErrorCode is still a refusal
         return self.classify(outcome, recipients=envelope.recipients, hint=hint, detail=detail)

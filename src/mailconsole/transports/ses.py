@@ -53,7 +53,9 @@ SERVER_ERROR_TYPES = frozenset(
         "ExpiredTokenException",
     }
 )
-TRANSIENT_ERROR_TYPES = frozenset({"TooManyRequestsException", "LimitExceededException", "ThrottlingException"})
+TRANSIENT_ERROR_TYPES = frozenset(
+    {"TooManyRequestsException", "TooManyRequests", "LimitExceededException", "ThrottlingException", "Throttling"}
+)
 
 
 def _region_validator(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import aiosmtplib
 from aiosmtplib.errors import (
     SMTPException,
+    SMTPNotSupported,
     SMTPRecipientsRefused,
     SMTPResponseException,
     SMTPServerDisconnected,
@@ -59,7 +60,10 @@ def error_result(exc: BaseException, *, context: str = "") -> SendResult:
     cls = classify_transport_error(exc)
     detail = str(exc).strip() or type(exc).__name__
     prefix = f"{context}: " if context else ""
-    return SendResult(kind=cls.kind, text=f"{prefix}{cls.reason}: {detail}"[:500], server_fault=True)
+    local = cls.kind is ResultKind.PERMANENT and not cls.server_fault
+    return SendResult(
+        kind=cls.kind, text=f"{prefix}{cls.reason}: {detail}"[:500], server_fault=cls.server_fault, local_error=local
+    )
 
 
 class SmtpTransport:
@@ -173,6 +177,16 @@ class SmtpTransport:
             return reply_result(first.code, first.message), True
         except SMTPServerDisconnected:
             return None, False
+        except SMTPNotSupported as exc:
+            if not options:
+                return error_result(exc), False
+            # The hop cannot carry this message's internationalised address: the message's
+            # limit, not the server's fault; nothing was sent, so no slot of the cap is used.
+            return SendResult(
+                ResultKind.PERMANENT,
+                "the next hop does not offer SMTPUTF8, which this message's internationalised address needs",
+                local_error=True,
+            ), True
         except SMTPResponseException as exc:
             return reply_result(exc.code, exc.message), exc.code != 421
         except (TimeoutError, SMTPException, OSError) as exc:
