@@ -66,19 +66,22 @@ async def test_550_5_1_1_fails_the_message_and_blocklists_the_contact(runtime: R
     assert sink.handler.messages == []
 
 
-async def test_reputation_block_fails_the_message_but_leaves_the_contact_active(
+async def test_reputation_block_is_retried_not_failed_and_leaves_the_contact_active(
     runtime: Runtime, sink: CaptureSink
 ) -> None:
+    """The block is about our server's IP, not the message: it goes again at once (issue 14)."""
     await add_sink_server(runtime, sink.port)
     sink.handler.scripted.append("550 5.7.1 Service unavailable; client host [127.0.0.1] blocked using Spamhaus")
     (mid,) = await send(runtime, "carol@example.test")
     await Engine(runtime).run_until_idle()
-    assert await _state(runtime, mid) == "failed"
+    assert await _state(runtime, mid) == "sent"
     contact = await _contact(runtime, "carol@example.test")
     assert contact is None or contact.status == "active"
     async with runtime.sessions() as session:
-        server = (await session.execute(select(SendingServer))).scalar_one()
-    assert server.consecutive_failures == 1  # counted against the server instead
+        attempts = (await session.execute(
+            select(DeliveryAttempt.smtp_code).where(DeliveryAttempt.message_id == mid).order_by(DeliveryAttempt.id)
+        )).scalars().all()
+    assert list(attempts) == [550, 250]  # refused once, then delivered: never failed for it
 
 
 async def test_connection_refused_fails_over_to_the_groups_second_server(runtime: Runtime, sink: CaptureSink) -> None:

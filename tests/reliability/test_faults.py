@@ -154,7 +154,8 @@ async def test_reply_slower_than_the_timeout_defers_then_delivers(runtime: Runti
 
 async def test_5xx_fails_the_message_once_and_it_is_never_retried(runtime: Runtime, clock: FixedClock) -> None:
     handler = CaptureHandler()
-    handler.scripted = ["554 5.7.1 message refused"]
+    # A content refusal (5.6.x), not a policy block: policy blocks are retried (test_blame.py).
+    handler.scripted = ["554 5.6.0 message refused"]
     with CaptureSink(handler) as sink:
         await add_smtp(runtime, sink.port, name="sink")
         (mid,) = await _send(runtime, 1)
