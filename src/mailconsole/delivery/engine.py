@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -37,13 +38,15 @@ from mailconsole import metrics
 from mailconsole.delivery import queue
 from mailconsole.delivery.claims import ClaimedMessage, claim_for_server, release_claims
 from mailconsole.delivery.events import EventBus, MessageEvent, ServerEvent
-from mailconsole.delivery.outcomes import Outcome, record_outcomes
+from mailconsole.delivery.leases import LeaseKeeper
+from mailconsole.delivery.outcomes import Applied, BreakerChange, Outcome, record_outcomes
 from mailconsole.delivery.servers import load_transport
 from mailconsole.domain.replies import classify_transport_error
 from mailconsole.domain.results import ResultKind
 from mailconsole.feedback import verp
 from mailconsole.runtime import Runtime
 from mailconsole.store.bootstrap import DEFAULT_GROUP
+from mailconsole.store.contention import retry_locked
 from mailconsole.store.models import Account, EngineHeartbeat, MessageBody, SendingServer, ServerGroup
 from mailconsole.transports.base import Envelope, SendResult, Transport
 
@@ -158,6 +161,7 @@ class Engine:
         # lock over at once. PostgreSQL locks rows, so there they run side by side.
         self._db_turn: asyncio.Lock | None = asyncio.Lock() if runtime.backend == "sqlite" else None
         self.started_at: dt.datetime | None = None
+        self.leases = LeaseKeeper(runtime, self.owner, self._db)
 
     def _db(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """This engine's turn at the database (SQLite: one transaction at a time, see __init__)."""
@@ -176,6 +180,7 @@ class Engine:
         await self._heartbeat("running")
         await self.refresh()
         self._ensure_writer()
+        self.leases.start()
         self.running = True
         for runner in self._runners.values():
             self._start_runner(runner)
@@ -207,6 +212,7 @@ class Engine:
         for task in list(self._tasks):
             task.cancel()
         await self._stop_writer()
+        await self.leases.stop()
         await self._heartbeat("stopped")
         for runner in self._runners.values():
             if runner.transport is not None:
@@ -351,6 +357,8 @@ class Engine:
 
     async def _claim_and_spawn(self, runner: ServerRunner, want: int) -> Engine._Spawned:
         accounts = self._group_accounts.get(runner.group_id, [])
+        want = self.leases.claim_size(runner.server_id, want=want, concurrency=runner.concurrency,
+                                      unobserved=runner.concurrency * self.prefetch)
         async with self._db():
             result = await claim_for_server(
                 self.runtime, runner.server_id, want=want, owner=self.owner, account_ids=accounts
@@ -361,6 +369,7 @@ class Engine:
             self.events.publish(MessageEvent(mid, "suppressed", None, reason))
         if not result.claimed:
             return Engine._Spawned([], len(result.suppressed), result.capped)
+        self.leases.hold(runner.server_id, (c.message_id for c in result.claimed))
         await self._load_bodies(result.claimed)
         runner.outstanding += len(result.claimed)
         runner.unsent += len(result.claimed)
@@ -421,7 +430,8 @@ class Engine:
                     return
                 runner.sending += 1
                 try:
-                    result = await self._send(runner, c)
+                    with self.leases.timing(runner.server_id):
+                        result = await self._send(runner, c)
                 finally:
                     runner.sending -= 1
                 if result.counts_against_server:
@@ -431,8 +441,12 @@ class Engine:
             # Counted once the transport has answered: the attempt happened whether or not the
             # write below succeeds (a failed write means a re-send later, a second attempt).
             metrics.record_send(runner.name, result.kind.value)
-            await self._record(Outcome(c, result))
+            try:
+                await self._record(Outcome(c, result))
+            except Exception as exc:  # logged by the writer; the lease, once expired, sends it again
+                log.warning("outcome of message %d not recorded (%s); it will be sent again", c.message_id, exc)
         finally:
+            self.leases.release(runner.server_id, c.message_id)
             if not left_buffer:
                 runner.unsent -= 1
             if acquired:
@@ -505,8 +519,9 @@ class Engine:
                     break
                 batch.append(queued)
             try:
-                async with self._db():
-                    applied, changes = await record_outcomes(self.runtime, [o for o, _ in batch])
+                applied, changes = await retry_locked(
+                    functools.partial(self._write_batch, [o for o, _ in batch]), what=f"recording {len(batch)} outcomes"
+                )
             except Exception as exc:
                 log.exception("recording %d outcomes failed", len(batch))
                 for _, fut in batch:
@@ -535,6 +550,10 @@ class Engine:
                 if runner is not None:
                     self.events.publish(ServerEvent(server_id, runner.name, runner.state, runner.sent, runner.failed,
                                                     runner.outstanding))
+
+    async def _write_batch(self, outcomes: list[Outcome]) -> tuple[list[Applied], list[BreakerChange]]:
+        async with self._db():
+            return await record_outcomes(self.runtime, outcomes)
 
     async def _stop_writer(self) -> None:
         """Write every outcome queued so far, then end the loop (cancelled only if stuck, for
@@ -602,7 +621,7 @@ class Engine:
                 await self._probe_due(wait=False)
                 if loop.time() >= next_recovery:
                     async with self._db():
-                        recovered = await queue.recover_leases(self.runtime)
+                        recovered = await queue.recover_leases(self.runtime, keep=self.leases.held())
                     if recovered:
                         for runner in self._runners.values():
                             runner.wake.set()

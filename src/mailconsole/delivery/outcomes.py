@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailconsole.contacts.service import record_delivery_outcome
@@ -157,7 +157,9 @@ async def record_outcomes(
             if local_attempts:
                 # The reserved cap slot is given back: caps count attempt rows.
                 await session.execute(delete(DeliveryAttempt).where(DeliveryAttempt.id.in_(local_attempts)))
-            await _update_by_id(session, Message, message_rows)
+            # Never lower attempts: lease recovery may have counted this attempt already (it
+            # ended by lease expiry, then finished late) or a newer one on another engine.
+            await _update_by_id(session, Message, message_rows, at_least=("attempts",))
         for c, effect, label in contact_calls:
             await record_delivery_outcome(
                 runtime, account_id=c.account_id, recipient=c.recipient, effect=effect, reply_text=label,
@@ -170,15 +172,22 @@ async def record_outcomes(
     return applied, changes
 
 
-async def _update_by_id(session: AsyncSession, model: Any, rows: list[dict[str, object]]) -> None:
-    """Core executemany UPDATE … WHERE id = ?, one statement per distinct set of columns."""
+async def _update_by_id(
+    session: AsyncSession, model: Any, rows: list[dict[str, object]], *, at_least: tuple[str, ...] = ()
+) -> None:
+    """Core executemany UPDATE … WHERE id = ?, one statement per distinct set of columns;
+    columns in ``at_least`` only ever grow (the larger of the stored and the given value)."""
     table = model.__table__
     groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
     for row in rows:
         keys = tuple(sorted(k for k in row if k != "id"))
         groups.setdefault(keys, []).append({("b_" + k): v for k, v in row.items()})
     for keys, params in groups.items():
-        stmt = update(table).where(table.c.id == bindparam("b_id")).values({k: bindparam("b_" + k) for k in keys})
+        values: dict[str, Any] = {k: bindparam("b_" + k) for k in keys}
+        for k in at_least:
+            if k in values:
+                values[k] = case((table.c[k] > values[k], table.c[k]), else_=values[k])
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(values)
         await session.execute(stmt, params)
 
 

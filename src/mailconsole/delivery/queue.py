@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from typing import Any, cast
@@ -381,19 +381,25 @@ async def cancel(runtime: Runtime, ids: Sequence[int], actor: Actor) -> int:
     return await _operator_action(runtime, "cancel", ids, actor)
 
 
-async def recover_leases(runtime: Runtime) -> int:
+async def recover_leases(runtime: Runtime, *, keep: Collection[int] = ()) -> int:
     """Messages whose lease expired (their engine died mid-send) go back to the queue.
 
+    ``keep``: messages the calling engine still holds (claimed, not yet recorded); never
+    re-queued however old their lease, since their send may still be running here.
+
     The attempt that was reserved for them stays counted against the server's cap (we cannot
-    know whether the receiver got the message) and is marked with what happened.
+    know whether the receiver got the message), is marked with what happened, and counts in
+    the message's ``attempts``: an attempt that ended by lease expiry is an attempt.
     """
     now = runtime.clock.now()
+    kept = set(keep)
     async with runtime.sessions.begin() as session:
-        stale = (
+        expired = (
             await session.execute(
                 select(Message.id).where(Message.state == "sending", Message.lease_until < now)
             )
         ).scalars().all()
+        stale = [mid for mid in expired if mid not in kept]
         if not stale:
             return 0
         for chunk_start in range(0, len(stale), 500):
@@ -401,7 +407,7 @@ async def recover_leases(runtime: Runtime) -> int:
             await session.execute(
                 update(DeliveryAttempt)
                 .where(DeliveryAttempt.message_id.in_(chunk), DeliveryAttempt.outcome == "reserved")
-                .values(outcome="transient", text="lease expired: the engine stopped during the send")
+                .values(outcome="transient", text=LEASE_EXPIRED_TEXT)
                 .execution_options(synchronize_session=False)
             )
             await session.execute(
@@ -409,8 +415,11 @@ async def recover_leases(runtime: Runtime) -> int:
                 .where(Message.id.in_(chunk), Message.state == "sending", Message.lease_until < now)
                 .values(
                     state="queued", lease_owner=None, lease_until=None, next_attempt_at=now, updated_at=now,
-                    state_reason="lease expired; queued again",
+                    state_reason="lease expired; queued again", attempts=Message.attempts + 1,
                 )
                 .execution_options(synchronize_session=False)
             )
     return len(stale)
+
+
+LEASE_EXPIRED_TEXT = "lease expired: the engine holding the message stopped or lost the database during the send"
